@@ -1,0 +1,1 @@
+"""Built-in policy packs as YAML data (installed as ``policycheck.policies``)."""

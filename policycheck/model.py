@@ -1,0 +1,215 @@
+"""Resources, the values rules read from them, and the findings rules produce."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CollectionError
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+SEVERITIES = tuple(s.label for s in Severity)
+
+
+class Result(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    WAIVED = "waived"
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An attribute value that could not be collected; never equal to anything."""
+
+    reason: str
+
+    def __bool__(self) -> bool:  # guard against accidental truthiness checks
+        raise TypeError("Unknown has no truth value; check isinstance(value, Unknown)")
+
+
+#: A group fetcher returns the attributes it supplies (flat dotted names) or raises CollectionError.
+GroupFetcher = Callable[[], Mapping[str, Any]]
+
+
+class Resource:
+    """A normalised resource whose attributes may be fetched lazily, one collection group at a time.
+
+    ``attributes`` holds values known at listing time. ``fetchers`` maps a group name to a
+    callable supplying that group's attributes (flat dotted names; the ``tags`` group returns
+    ``{"tags": {...}}``); ``group_of`` maps an attribute name to its group. The first read of
+    an attribute runs its group's fetcher once (thread-safe). A fetcher that raises
+    :class:`CollectionError` makes every attribute of its group :class:`Unknown`.
+    """
+
+    __slots__ = ("type", "id", "name", "provider", "account", "region", "tags", "_values",
+                 "_unknown", "_failed", "_fetchers", "_group_of", "_lock")
+
+    def __init__(
+        self,
+        *,
+        type: str,
+        id: str,
+        name: str,
+        provider: str,
+        account: str = "",
+        region: str = "",
+        tags: Mapping[str, str] | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        unknown: Mapping[str, str] | None = None,
+        fetchers: Mapping[str, GroupFetcher] | None = None,
+        group_of: Callable[[str], str] | None = None,
+    ):
+        self.type = type
+        self.id = id
+        self.name = name
+        self.provider = provider
+        self.account = account
+        self.region = region
+        self.tags: dict[str, str] | None = dict(tags) if tags is not None else None
+        self._values: dict[str, Any] = dict(attributes or {})
+        self._unknown: dict[str, str] = dict(unknown or {})  # attribute -> reason
+        self._failed: dict[str, str] = {}  # collection group -> reason
+        self._fetchers: dict[str, GroupFetcher] = dict(fetchers or {})
+        self._group_of = group_of or _core_group
+        self._lock = threading.Lock() if self._fetchers else None
+
+    def get(self, path: str) -> Any:
+        """Value of ``path``: a plain value, ``None`` when absent, or :class:`Unknown`."""
+        if path in _FIELDS:
+            return getattr(self, path)
+        if path.startswith("tags."):
+            return self._tag(path[5:])
+        if path in self._unknown:
+            return Unknown(self._unknown[path])
+        if path not in self._values:
+            group = self._group_of(path)
+            self._load(group)
+            if group in self._failed:
+                return Unknown(self._failed[group])
+            if path in self._unknown:
+                return Unknown(self._unknown[path])
+        return self._values.get(path)
+
+    def _tag(self, key: str) -> Any:
+        if self.tags is None:
+            self._load("tags")
+        if self.tags is None:
+            return Unknown(self._failed.get("tags") or self._unknown.get("tags") or "tags were not collected")
+        return self.tags.get(key)
+
+    def _load(self, group: str) -> None:
+        if self._lock is None:
+            return
+        with self._lock:
+            fetcher = self._fetchers.pop(group, None)
+            if fetcher is None:
+                return
+            try:
+                values = dict(fetcher())
+            except CollectionError as exc:
+                self._failed[group] = str(exc)
+                return
+            if "tags" in values:
+                self.tags = dict(values.pop("tags") or {})
+            self._values.update(values)
+
+    def load(self, groups: list[str] | None = None) -> None:
+        """Run the fetchers of ``groups`` (all pending ones when None), e.g. before a snapshot."""
+        for group in list(self._fetchers) if groups is None else groups:
+            self._load(group)
+
+    @property
+    def failed_groups(self) -> dict[str, str]:
+        """Collection groups that could not be read, with the reason."""
+        return dict(self._failed)
+
+    @property
+    def known_attributes(self) -> dict[str, Any]:
+        """Attribute values collected so far (no fetch)."""
+        return dict(self._values)
+
+    @property
+    def unknown_attributes(self) -> dict[str, str]:
+        """Attributes recorded as unknown by name (failed groups are in :attr:`failed_groups`)."""
+        return dict(self._unknown)
+
+    def ref(self) -> ResourceRef:
+        return ResourceRef(self.type, self.id, self.name, self.provider, self.account, self.region)
+
+    def __repr__(self) -> str:
+        return f"Resource({self.type} {self.id})"
+
+
+def _core_group(path: str) -> str:
+    return "core"
+
+
+_FIELDS = frozenset({"id", "name", "type", "provider", "account", "region"})
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """What a finding keeps of its resource."""
+
+    type: str
+    id: str
+    name: str
+    provider: str
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class WaiverRef:
+    id: str
+    reason: str
+    approver: str
+    expires: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of one rule on one resource."""
+
+    rule_id: str
+    severity: Severity
+    resource: ResourceRef
+    result: Result
+    message: str
+    observed: Mapping[str, Any] = field(default_factory=dict)
+    waiver: WaiverRef | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule_id, self.resource.account, self.resource.region, self.resource.id)
+
+    def sort_key(self) -> tuple:
+        r = self.resource
+        return (self.rule_id, r.type, r.account, r.region, r.id)
+
+
+def fingerprint(rule_id: str, account: str, region: str, resource_id: str) -> str:
+    """Stable id of a finding across runs: the same rule on the same resource."""
+    text = "\x1f".join((rule_id, account, region, resource_id))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -1,0 +1,133 @@
+"""The provider contract: how a source of resources plugs into policycheck.
+
+A provider turns API answers or files into :class:`~policycheck.model.Resource` records and
+knows nothing about policies. It is registered in the ``policycheck.providers`` entry-point
+group (ours included, see ``pyproject.toml``), so a third-party package adds one the same way.
+Cloud SDKs are imported inside ``collect``, never at module import.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, ClassVar
+
+from .attributes import ResourceType, register_type
+from .errors import ConfigError
+from .model import Resource
+from .registry import Registry
+
+ENTRY_POINT_GROUP = "policycheck.providers"
+
+
+@dataclass(frozen=True)
+class ProviderOption:
+    """A command-line option of a provider: ``--region`` fills config key ``regions``."""
+
+    flag: str
+    key: str
+    help: str
+    multiple: bool = True
+    is_flag: bool = False
+
+
+@dataclass(frozen=True)
+class CollectPlan:
+    """What the loaded rules need: the attributes read per resource type.
+
+    A provider lists only the types in ``needs`` and fetches only the groups holding those
+    attributes. ``needs`` is None when everything is wanted (``policycheck collect`` without
+    policies).
+    """
+
+    needs: Mapping[str, frozenset[str]] | None = None
+    max_workers: int = 16
+
+    def wants_type(self, type_name: str) -> bool:
+        return self.needs is None or type_name in self.needs
+
+    def wants_group(self, resource_type: ResourceType, group: str) -> bool:
+        if self.needs is None:
+            return True
+        return any(resource_type.group_of(path) == group for path in self.needs.get(resource_type.name, ()))
+
+    def groups(self, resource_type: ResourceType) -> set[str]:
+        """Collection groups of ``resource_type`` that the plan needs."""
+        if self.needs is None:
+            return {a.group for a in resource_type.attributes} | {"tags"}
+        return {resource_type.group_of(path) for path in self.needs.get(resource_type.name, ())}
+
+
+@dataclass
+class ProviderContext:
+    """Run-wide settings a provider may use."""
+
+    reveal_identities: bool = False
+    pseudonym_key: bytes = b""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(abc.ABC):
+    """Base class of every provider; subclasses set the class attributes and ``collect``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    extra: ClassVar[str | None] = None  # pip extra with the SDK this provider needs
+    resource_types: ClassVar[tuple[ResourceType, ...]] = ()
+    options: ClassVar[tuple[ProviderOption, ...]] = ()
+    config_schema: ClassVar[dict[str, Any]] = {"type": "object"}
+
+    def __init__(self, config: Mapping[str, Any], context: ProviderContext):
+        self.config = dict(config)
+        self.context = context
+
+    @abc.abstractmethod
+    def collect(self, plan: CollectPlan) -> Iterator[Resource]:
+        """Yield resources; raise :class:`~policycheck.errors.CredentialError` when nothing can be read."""
+
+    def permissions(self, plan: CollectPlan) -> list[str]:
+        """Read-only permissions the plan needs (for ``policycheck permissions``)."""
+        return []
+
+
+PROVIDERS: Registry[type[Provider]] = Registry("provider")
+_loaded = False
+
+
+def register_provider(cls: type[Provider]) -> type[Provider]:
+    """Register a provider class and its resource types; checks the contract at registration."""
+    for attr in ("name", "resource_types"):
+        if not getattr(cls, attr, None):
+            raise TypeError(f"provider {cls.__qualname__} must set '{attr}'")
+    flags = {o.flag for other in (PROVIDERS.get(n) for n in PROVIDERS.names()) if other is not cls
+             for o in other.options}
+    clash = flags & {o.flag for o in cls.options}
+    if clash:
+        raise TypeError(f"provider {cls.name}: option(s) {sorted(clash)} already used by another provider")
+    for resource_type in cls.resource_types:
+        register_type(resource_type)
+    PROVIDERS.register(cls.name, cls)
+    return cls
+
+
+def load_providers() -> Registry[type[Provider]]:
+    """Load every provider advertised in the entry-point group (once)."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                cls = entry.load()
+            except ImportError as exc:  # a broken third-party plugin must not break the core
+                raise ConfigError(f"provider plugin '{entry.name}' ({entry.value}) cannot be imported: {exc}") from exc
+            if entry.name not in PROVIDERS:
+                register_provider(cls)
+    return PROVIDERS
+
+
+def missing_extra_error(provider: str, extra: str | None, exc: ImportError) -> ConfigError:
+    """The one-line message when a provider's SDK is not installed."""
+    hint = f"; install it with: pip install 'policycheck[{extra}]'" if extra else ""
+    return ConfigError(f"provider '{provider}' needs {exc.name or 'a missing package'}{hint}")

@@ -1,0 +1,69 @@
+"""Where a region or location is: country and GDPR jurisdiction, from a shipped data table.
+
+The table (``data/regions.yaml``) is data, shared by AWS, GCP and devices; update it there.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+EU = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
+EEA = frozenset({"IS", "LI", "NO"})
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    text = resources.files("policycheck").joinpath("data/regions.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def adequacy_countries() -> frozenset[str]:
+    """Countries with an EU adequacy decision (Art. 45 GDPR)."""
+    return frozenset(_table()["adequacy"])
+
+
+def jurisdiction_of_country(country: str | None) -> str:
+    """EU, EEA, adequacy, third-country, or unknown for a missing country."""
+    if not country:
+        return "unknown"
+    code = country.upper()
+    if code in EU or code == "EU":
+        return "EU"
+    if code in EEA:
+        return "EEA"
+    if code in adequacy_countries():
+        return "adequacy"
+    return "third-country"
+
+
+def _entry(provider: str, region: str | None) -> Any:
+    if not region:
+        return None
+    regions = _table()["regions"].get(provider, {})
+    return regions.get(region) or regions.get(region.lower()) or regions.get(region.upper())
+
+
+def country_of_region(provider: str, region: str | None) -> str | None:
+    """ISO country (or EU) of a provider's region code; None when unknown or spanning countries."""
+    entry = _entry(provider, region)
+    return entry.get("country") if isinstance(entry, dict) else entry
+
+
+def locate(provider: str, region: str | None) -> dict[str, Any]:
+    """The ``location.*`` attributes for a region of ``provider`` (``aws``, ``gcp``)."""
+    entry = _entry(provider, region)
+    country = entry.get("country") if isinstance(entry, dict) else entry
+    jurisdiction = entry.get("jurisdiction") if isinstance(entry, dict) else None
+    return {
+        "location.region": region,
+        "location.country": country,
+        "location.jurisdiction": jurisdiction or jurisdiction_of_country(country),
+    }
+
+
+def jurisdiction_of_region(provider: str, region: str | None) -> str:
+    return locate(provider, region)["location.jurisdiction"]

@@ -1,0 +1,1 @@
+"""Built-in providers (installed as ``policycheck.providers``)."""
