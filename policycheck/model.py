@@ -31,7 +31,7 @@ class Severity(enum.IntEnum):
 SEVERITIES = tuple(s.label for s in Severity)
 
 
-class Result(str, enum.Enum):
+class Result(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
@@ -55,15 +55,30 @@ GroupFetcher = Callable[[], Mapping[str, Any]]
 class Resource:
     """A normalised resource whose attributes may be fetched lazily, one collection group at a time.
 
-    ``attributes`` holds values known at listing time. ``fetchers`` maps a group name to a
-    callable supplying that group's attributes (flat dotted names; the ``tags`` group returns
-    ``{"tags": {...}}``); ``group_of`` maps an attribute name to its group. The first read of
+    ``attributes`` holds values known at listing time (``None``: not applicable or not set).
+    ``fetchers`` maps a group name to a callable supplying that group's attributes (flat
+    dotted names; the ``tags`` group returns ``{"tags": {...}}``); ``group_of`` maps an attribute name to its group. The first read of
     an attribute runs its group's fetcher once (thread-safe). A fetcher that raises
-    :class:`CollectionError` makes every attribute of its group :class:`Unknown`.
+    :class:`CollectionError` makes every attribute of its group :class:`Unknown`. ``absent``
+    makes attributes that were never supplied Unknown (a snapshot that did not collect them).
     """
 
-    __slots__ = ("type", "id", "name", "provider", "account", "region", "tags", "_values",
-                 "_unknown", "_failed", "_fetchers", "_group_of", "_lock")
+    __slots__ = (
+        "_absent",
+        "_failed",
+        "_fetchers",
+        "_group_of",
+        "_lock",
+        "_unknown",
+        "_values",
+        "account",
+        "id",
+        "name",
+        "provider",
+        "region",
+        "tags",
+        "type",
+    )
 
     def __init__(
         self,
@@ -79,6 +94,7 @@ class Resource:
         unknown: Mapping[str, str] | None = None,
         fetchers: Mapping[str, GroupFetcher] | None = None,
         group_of: Callable[[str], str] | None = None,
+        absent: str | None = None,
     ):
         self.type = type
         self.id = id
@@ -93,6 +109,7 @@ class Resource:
         self._fetchers: dict[str, GroupFetcher] = dict(fetchers or {})
         self._group_of = group_of or _core_group
         self._lock = threading.Lock() if self._fetchers else None
+        self._absent = absent  # when set, an attribute never supplied is Unknown for this reason
 
     def get(self, path: str) -> Any:
         """Value of ``path``: a plain value, ``None`` when absent, or :class:`Unknown`."""
@@ -109,6 +126,8 @@ class Resource:
                 return Unknown(self._failed[group])
             if path in self._unknown:
                 return Unknown(self._unknown[path])
+            if self._absent is not None and path not in self._values:
+                return Unknown(self._absent)
         return self._values.get(path)
 
     def _tag(self, key: str) -> Any:
@@ -130,6 +149,9 @@ class Resource:
             except CollectionError as exc:
                 self._failed[group] = str(exc)
                 return
+            except Exception as exc:  # fail closed: a provider bug makes values unknown, not passing
+                self._failed[group] = f"unexpected {type(exc).__name__} while collecting '{group}': {exc}"
+                return
             if "tags" in values:
                 self.tags = dict(values.pop("tags") or {})
             self._values.update(values)
@@ -138,6 +160,11 @@ class Resource:
         """Run the fetchers of ``groups`` (all pending ones when None), e.g. before a snapshot."""
         for group in list(self._fetchers) if groups is None else groups:
             self._load(group)
+
+    @property
+    def has_pending_fetch(self) -> bool:
+        """True while some group is still to be fetched (reading may do I/O)."""
+        return bool(self._fetchers)
 
     @property
     def failed_groups(self) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, ClassVar
@@ -62,11 +63,20 @@ class CollectPlan:
 
 @dataclass
 class ProviderContext:
-    """Run-wide settings a provider may use."""
+    """Run-wide settings a provider may use, and where it reports scopes it could not list."""
 
     reveal_identities: bool = False
     pseudonym_key: bytes = b""
     extra: dict[str, Any] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    def report_problem(self, scope: str, message: str) -> None:
+        """A whole scope (account, region, file) could not be listed: its resources are unknown.
+
+        The report shows it as a collection error, which fails the build like an ``error``
+        finding; the provider carries on with the other scopes.
+        """
+        self.problems.append((scope, message))
 
 
 class Provider(abc.ABC):
@@ -91,6 +101,14 @@ class Provider(abc.ABC):
         """Read-only permissions the plan needs (for ``policycheck permissions``)."""
         return []
 
+    @classmethod
+    def demo_estate(cls) -> AbstractContextManager[dict[str, Any]] | None:
+        """A context manager that builds a local demo estate and yields this provider's config.
+
+        Used by ``policycheck demo``; None when the provider has no demo.
+        """
+        return None
+
 
 PROVIDERS: Registry[type[Provider]] = Registry("provider")
 _loaded = False
@@ -113,18 +131,26 @@ def register_provider(cls: type[Provider]) -> type[Provider]:
 
 
 def load_providers() -> Registry[type[Provider]]:
-    """Load every provider advertised in the entry-point group (once)."""
+    """Load every provider advertised in the entry-point group (once).
+
+    A plugin that cannot be loaded is remembered in :data:`BROKEN_PROVIDERS` and reported
+    when someone asks for it, so one broken plugin never breaks the others.
+    """
     global _loaded
     if not _loaded:
         _loaded = True
         for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if entry.name in PROVIDERS:
+                continue
             try:
-                cls = entry.load()
-            except ImportError as exc:  # a broken third-party plugin must not break the core
-                raise ConfigError(f"provider plugin '{entry.name}' ({entry.value}) cannot be imported: {exc}") from exc
-            if entry.name not in PROVIDERS:
-                register_provider(cls)
+                register_provider(entry.load())
+            except Exception as exc:
+                BROKEN_PROVIDERS[entry.name] = f"provider plugin '{entry.name}' ({entry.value}) cannot be loaded: " \
+                                               f"{type(exc).__name__}: {exc}"
     return PROVIDERS
+
+
+BROKEN_PROVIDERS: dict[str, str] = {}
 
 
 def missing_extra_error(provider: str, extra: str | None, exc: ImportError) -> ConfigError:

@@ -1,0 +1,5 @@
+"""``python -m policycheck``."""
+
+from .cli import main
+
+main(prog_name="policycheck")

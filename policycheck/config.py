@@ -1,0 +1,81 @@
+"""The config file (``policycheck.yaml``): what a team would otherwise repeat on every call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .errors import ConfigError
+from .model import SEVERITIES
+from .schema import DRAFT, explain_schema_error
+from .yamlsource import format_path, load_yaml
+
+DEFAULT_NAME = "policycheck.yaml"
+
+
+def config_schema(provider_schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "$schema": DRAFT,
+        "title": "policycheck config file",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "policies": {"type": "array", "items": {"type": "string"}},
+            "params": {"type": "object"},
+            "fail_on": {"enum": list(SEVERITIES)},
+            "fail_on_error": {"type": "boolean"},
+            "waivers": {"type": "string"},
+            "max_waiver_days": {"type": "integer", "minimum": 1},
+            "baseline": {"type": "string"},
+            "workers": {"type": "integer", "minimum": 1, "maximum": 256},
+            "outputs": {
+                "type": "array",
+                "items": {"type": "object", "required": ["format"], "additionalProperties": False,
+                          "properties": {"format": {"type": "string"}, "path": {"type": "string"}}},
+            },
+            "providers": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": provider_schemas,
+            },
+        },
+    }
+
+
+@dataclass
+class Config:
+    source: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def provider(self, name: str) -> dict[str, Any]:
+        return dict((self.data.get("providers") or {}).get(name) or {})
+
+    def path(self, key: str) -> str | None:
+        """A path setting, relative to the config file's folder."""
+        value = self.data.get(key)
+        if value is None or self.source is None:
+            return value
+        return str(Path(self.source).parent / value) if not Path(value).is_absolute() else value
+
+
+def load_config(explicit: str | None, provider_schemas: dict[str, dict[str, Any]]) -> Config:
+    """Load ``--config`` or ``./policycheck.yaml`` if present; validate against the schema."""
+    path = Path(explicit) if explicit else Path(DEFAULT_NAME)
+    if not explicit and not path.exists():
+        return Config()
+    doc = load_yaml(path, ConfigError, what="config file")
+    if doc.data is None:
+        return Config(str(path))
+    validator = jsonschema.Draft202012Validator(config_schema(provider_schemas))
+    errors = sorted(validator.iter_errors(doc.data), key=lambda e: len(e.absolute_path))
+    if errors:
+        where = tuple(errors[0].absolute_path)
+        raise ConfigError(f"{format_path(where)}: {explain_schema_error(errors[0])}", source=str(path),
+                          place=doc.place(where))
+    return Config(str(path), doc.data)

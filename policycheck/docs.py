@@ -1,0 +1,93 @@
+"""Documentation rendered from the registries and packs: rules and attribute schemas."""
+
+from __future__ import annotations
+
+import json
+
+from .attributes import RESOURCE_FIELDS, RESOURCE_TYPES
+from .policy import PolicyPack
+
+
+def render_rules(packs: list[PolicyPack], fmt: str) -> str:
+    return _RULE_RENDERERS[fmt](packs)
+
+
+def _rules_text(packs: list[PolicyPack]) -> str:
+    lines = []
+    for pack in packs:
+        lines.append(f"{pack.name} {pack.version} ({len(pack.rules)} rules) — {pack.source}")
+        for rule in pack.rules:
+            lines.append(f"  {rule.id:<16} {rule.severity.label:<8} {rule.title}")
+            lines.append(f"  {'':<16} {'':<8} {', '.join(rule.references) or '(no reference)'}")
+    return "\n".join(lines) + "\n"
+
+
+def _rules_markdown(packs: list[PolicyPack]) -> str:
+    out = []
+    for pack in packs:
+        out += [f"# {pack.name} {pack.version}", ""]
+        if pack.description:
+            out += [pack.description.strip(), ""]
+        out += ["| Rule | Severity | Title | References |", "|---|---|---|---|"]
+        out += [f"| [{r.id}](#{r.id.lower()}) | {r.severity.label} | {_cell(r.title)} | "
+                f"{_cell(', '.join(r.references))} |" for r in pack.rules]
+        out.append("")
+        for rule in pack.rules:
+            out += [f"## {rule.id}", "", f"**{rule.title}** — severity `{rule.severity.label}`", ""]
+            if rule.description:
+                out += [rule.description.strip(), ""]
+            out += [f"- Applies to: {', '.join(f'`{t}`' for t in rule.resource_types)}"]
+            if rule.when:
+                out.append(f"- Scope: `{rule.when.describe()}`")
+            out += [f"- Requires: `{rule.require.describe()}`",
+                    f"- References: {', '.join(rule.references) or '—'}",
+                    f"- Remediation: {rule.remediation.strip() or '—'}", ""]
+        if pack.params:
+            out += ["## Parameters", "", "| Param | Value |", "|---|---|"]
+            out += [f"| `{k}` | `{_cell(json.dumps(v))}` |" for k, v in pack.params.items()]
+            out.append("")
+        if pack.out_of_scope:
+            out += ["## Out of scope", "", "Duties no infrastructure check can see:", ""]
+            out += [f"- {d['duty']} ({', '.join(d.get('references', []))})"
+                    + (f": {d['reason']}" if d.get("reason") else "") for d in pack.out_of_scope]
+            out.append("")
+    return "\n".join(out)
+
+
+def _rules_json(packs: list[PolicyPack]) -> str:
+    return json.dumps([{
+        "pack": p.name, "version": p.version,
+        "rules": [{"id": r.id, "title": r.title, "severity": r.severity.label, "resource_types": list(r.resource_types),
+                   "references": list(r.references), "remediation": r.remediation} for r in p.rules],
+    } for p in packs], indent=2) + "\n"
+
+
+_RULE_RENDERERS = {"text": _rules_text, "markdown": _rules_markdown, "json": _rules_json}
+
+
+def render_attributes(type_name: str | None, fmt: str) -> str:
+    names = [type_name] if type_name else RESOURCE_TYPES.names()
+    types = [RESOURCE_TYPES.get(n) for n in names]
+    if fmt == "json":
+        return json.dumps({t.name: {"kind": t.kind, "provider": t.provider, "attributes": [
+            {"name": a.name, "type": a.type, "group": a.group, "description": a.description,
+             **({"enum": list(a.enum)} if a.enum else {})} for a in t.attributes]} for t in types}, indent=2) + "\n"
+    out = []
+    common = ", ".join(f.name for f in RESOURCE_FIELDS)
+    for t in types:
+        if fmt == "markdown":
+            out += [f"## `{t.name}` ({t.kind}, provider {t.provider})", "", t.description, "",
+                    "| Attribute | Type | Group | Description |", "|---|---|---|---|"]
+            out += [f"| `{a.name}` | {a.type} | {a.group} | {_cell(a.description)} |" for a in t.attributes]
+            out += ["| `tags.<key>` | string | tags | Tag or label value |",
+                    "| `raw.<...>` | any | raw | Provider-specific raw values |", ""]
+        else:
+            out += [f"{t.name} ({t.kind}, provider {t.provider}): {t.description}"]
+            out += [f"  {a.name:<34} {a.type:<8} [{a.group}] {a.description}" for a in t.attributes]
+            out += [f"  {'tags.<key>':<34} {'string':<8} [tags] tag or label value", ""]
+    out.append(f"Every resource also has: {common}.")
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

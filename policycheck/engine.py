@@ -1,0 +1,116 @@
+"""The evaluation engine: rules x resources -> findings.
+
+It does no I/O of its own: it reads attributes through :meth:`Resource.get`, which lets a
+lazy provider fetch only what a rule touches. Each rule's ``when`` scope is evaluated before
+its ``require``, so out-of-scope resources cost no further reads. Resources whose reads may
+do I/O are evaluated concurrently in a bounded thread pool.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from .conditions import Trace
+from .model import Finding, Resource, Result
+from .policy import Rule
+from .waivers import WaiverBook
+
+DEFAULT_WORKERS = 16
+
+
+def rules_by_type(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
+    table: dict[str, list[Rule]] = defaultdict(list)
+    for rule in rules:
+        for type_name in rule.resource_types:
+            table[type_name].append(rule)
+    return dict(table)
+
+
+def evaluate_rule(rule: Rule, resource: Resource) -> tuple[Result, str, dict[str, Any]] | None:
+    """Outcome of one rule on one resource; None when the resource is out of the rule's scope."""
+    trace = Trace()
+    if rule.when is not None:
+        in_scope = rule.when.evaluate(resource, trace)
+        if in_scope is False:
+            return None
+        if in_scope is None:
+            return Result.ERROR, "scope cannot be decided: " + _unknown_text(trace), trace.observed
+    outcome = rule.require.evaluate(resource, trace)
+    if outcome is True:
+        return Result.PASS, f"{rule.require.describe()} holds", trace.observed
+    if outcome is False:
+        return Result.FAIL, f"expected {rule.require.describe()}; observed {_observed_text(trace)}", trace.observed
+    return Result.ERROR, _unknown_text(trace), trace.observed
+
+
+def evaluate_resource(rules: list[Rule], resource: Resource, waivers: WaiverBook | None = None) -> list[Finding]:
+    """Findings of ``rules`` on one resource; a crash becomes ``error`` findings, never a pass."""
+    findings = []
+    for rule in rules:
+        try:
+            outcome = evaluate_rule(rule, resource)
+        except Exception as exc:  # fail closed on anything unexpected
+            outcome = Result.ERROR, f"internal error while evaluating: {type(exc).__name__}: {exc}", {}
+        if outcome is None:
+            continue
+        result, message, observed = outcome
+        waiver = waivers.find(rule.id, resource) if waivers and result is not Result.PASS else None
+        if waiver is not None:
+            message = f"waived ({result.value}): {message}"
+            result = Result.WAIVED
+        findings.append(Finding(rule.id, rule.severity, resource.ref(), result, message, observed,
+                                waiver.ref() if waiver else None))
+    return findings
+
+
+def evaluate(
+    rules: Iterable[Rule],
+    resources: Iterable[Resource],
+    waivers: WaiverBook | None = None,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    on_resource: Callable[[Resource], None] | None = None,
+) -> Iterator[Finding]:
+    """Yield findings for every resource a rule targets (order: completion; sort for reports).
+
+    Resources without pending fetches are evaluated inline; others go to a pool of ``workers``
+    threads with a bounded number in flight, so a streamed input never piles up in memory.
+    """
+    table = rules_by_type(rules)
+    limit = max(1, workers) * 4
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="policycheck-eval") as pool:
+        pending: set[Future[list[Finding]]] = set()
+        for resource in resources:
+            applicable = table.get(resource.type)
+            if on_resource:
+                on_resource(resource)
+            if not applicable:
+                continue
+            if not resource.has_pending_fetch:
+                yield from evaluate_resource(applicable, resource, waivers)
+                continue
+            pending.add(pool.submit(evaluate_resource, applicable, resource, waivers))
+            if len(pending) >= limit:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
+        for future in pending:
+            yield from future.result()
+
+
+def _observed_text(trace: Trace) -> str:
+    if not trace.observed:
+        return "nothing"
+    return ", ".join(f"{path}={_short(value)}" for path, value in trace.observed.items())
+
+
+def _unknown_text(trace: Trace) -> str:
+    return "; ".join(f"{path} unknown: {reason}" for path, reason in trace.unknown.items()) or "value unknown"
+
+
+def _short(value: Any) -> str:
+    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

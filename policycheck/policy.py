@@ -1,0 +1,54 @@
+"""Rules and policy packs: the parsed, validated form of a policy YAML file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conditions import Condition
+from .model import Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: which resources, in which scope, what must hold."""
+
+    id: str
+    title: str
+    severity: Severity
+    resource_types: tuple[str, ...]
+    require: Condition
+    when: Condition | None = None
+    references: tuple[str, ...] = ()
+    remediation: str = ""
+    description: str = ""
+    pack: str = ""
+    source: str = ""
+    line: int = 1
+
+    def applies_to(self, type_name: str) -> bool:
+        return type_name in self.resource_types
+
+    def attributes(self) -> set[str]:
+        """Every attribute the rule may read (scope and requirement)."""
+        return self.require.attributes() | (self.when.attributes() if self.when else set())
+
+
+@dataclass(frozen=True)
+class PolicyPack:
+    name: str
+    version: str
+    source: str
+    rules: tuple[Rule, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    out_of_scope: tuple[dict[str, Any], ...] = ()
+
+
+def attribute_needs(rules: list[Rule]) -> dict[str, frozenset[str]]:
+    """Attributes the rules read, per resource type: what a provider must collect."""
+    needs: dict[str, set[str]] = {}
+    for rule in rules:
+        for type_name in rule.resource_types:
+            needs.setdefault(type_name, set()).update(rule.attributes())
+    return {name: frozenset(paths) for name, paths in needs.items()}

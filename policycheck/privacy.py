@@ -1,0 +1,71 @@
+"""Keyed pseudonyms for personal identifiers, so reports do not become a store of personal data.
+
+An owner's e-mail, a person's name, a serial number or a host name is replaced by
+``<kind>-<16 hex digits>``: the first 64 bits of HMAC-SHA256 under a secret key. The same key
+gives the same pseudonym in every run (baselines and waivers keep working); without the key
+the pseudonym cannot be reversed by hashing a list of candidate e-mails. The key comes from
+``ProviderContext.pseudonym_key`` (set from the config) or the environment variable
+``POLICYCHECK_PSEUDONYM_KEY``. ``--reveal-identities`` turns pseudonymisation off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+
+from .errors import ConfigError
+
+ENV_VAR = "POLICYCHECK_PSEUDONYM_KEY"
+MIN_KEY_BYTES = 16
+
+__all__ = ["ENV_VAR", "Pseudonymiser", "resolve_key"]
+
+
+def resolve_key(explicit: bytes | str | None = None, env: Mapping[str, str] | None = None) -> bytes | None:
+    """The pseudonym key: the explicit one (config) first, then the environment; None if neither is set."""
+    env = os.environ if env is None else env
+    for candidate in (explicit, env.get(ENV_VAR)):
+        if candidate:
+            key = candidate.encode("utf-8") if isinstance(candidate, str) else bytes(candidate)
+            if len(key) < MIN_KEY_BYTES:
+                raise ConfigError(f"the pseudonym key ({ENV_VAR}) must be at least {MIN_KEY_BYTES} bytes long")
+            return key
+    return None
+
+
+def _normal(kind: str, value: str) -> str:
+    """The canonical text of an identifier: e-mails and serials ignore case and surrounding space."""
+    return f"{kind}\x1f{value.strip().casefold()}"
+
+
+class Pseudonymiser:
+    """Replaces identifiers by keyed pseudonyms, or passes them through when identities are revealed."""
+
+    __slots__ = ("_mac", "reveal")
+
+    def __init__(self, key: bytes | None, *, reveal: bool = False):
+        self.reveal = reveal
+        if not reveal and not key:
+            raise ConfigError(
+                f"set {ENV_VAR} (a secret of at least {MIN_KEY_BYTES} characters, the same in every run) so owners "
+                "and serial numbers can be pseudonymised, or pass --reveal-identities"
+            )
+        self._mac = None if reveal else hmac.new(key or b"", digestmod=hashlib.sha256)
+
+    @classmethod
+    def from_context(cls, key: bytes | str | None, *, reveal: bool, env: Mapping[str, str] | None = None
+                     ) -> Pseudonymiser:
+        """Build from the run's settings: ``key`` from the config, else the environment."""
+        return cls(None if reveal else resolve_key(key, env), reveal=reveal)
+
+    def __call__(self, kind: str, value: str | None) -> str | None:
+        """``kind-<hex>`` for ``value`` (None stays None); ``value`` itself when identities are revealed."""
+        if value is None or value == "":
+            return None
+        if self._mac is None:
+            return value
+        mac = self._mac.copy()
+        mac.update(_normal(kind, value).encode("utf-8"))
+        return f"{kind}-{mac.hexdigest()[:16]}"

@@ -1,0 +1,121 @@
+"""The finished result of a run, which every reporter renders and which owns the exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Finding, Result, Severity
+from .policy import PolicyPack, Rule
+from .waivers import Waiver
+
+FORMAT = "policycheck/report/v1"
+FAILING_RESULTS = (Result.FAIL, Result.ERROR)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What fails the build: findings at or above ``fail_on``; errors too unless opted out."""
+
+    fail_on: Severity = Severity.LOW
+    fail_on_error: bool = True
+
+    def is_failing(self, finding: Finding) -> bool:
+        if finding.severity < self.fail_on:
+            return False
+        return finding.result is Result.FAIL or (finding.result is Result.ERROR and self.fail_on_error)
+
+
+@dataclass
+class CollectionProblem:
+    """A whole scope (an account, a region, an inventory file) that could not be listed."""
+
+    provider: str
+    scope: str
+    message: str
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    rules: list[Rule]
+    packs: list[PolicyPack]
+    thresholds: Thresholds
+    started: dt.datetime
+    finished: dt.datetime
+    evaluated_on: dt.date
+    resources_by_type: dict[str, int] = field(default_factory=dict)
+    waivers_active: list[Waiver] = field(default_factory=list)
+    waivers_expired: list[Waiver] = field(default_factory=list)
+    problems: list[CollectionProblem] = field(default_factory=list)
+    result_counts: Counter[str] = field(default_factory=Counter)
+    sources: list[str] = field(default_factory=list)
+    omitted_passes: int = 0
+    #: Fingerprints in the baseline; when set, only findings not in it fail the build.
+    baseline: set[str] | None = None
+    baseline_source: str | None = None
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+    version: str = ""
+
+    def __post_init__(self) -> None:
+        self.findings.sort(key=Finding.sort_key)
+        if not self.result_counts:
+            self.result_counts = Counter(f.result.value for f in self.findings)
+
+    # -- what fails -----------------------------------------------------------------------
+    def is_new(self, finding: Finding) -> bool:
+        return self.baseline is None or finding.fingerprint not in self.baseline
+
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if self.thresholds.is_failing(f) and self.is_new(f)]
+
+    @property
+    def exit_code(self) -> int:
+        if self.failing():
+            return 1
+        if self.problems and self.thresholds.fail_on_error:
+            return 1
+        return 0
+
+    # -- summaries ------------------------------------------------------------------------
+    def rule(self, rule_id: str) -> Rule | None:
+        return self._rules_by_id().get(rule_id)
+
+    def _rules_by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    def counts_by_severity(self) -> dict[str, dict[str, int]]:
+        table: dict[str, Counter[str]] = {s.label: Counter() for s in reversed(Severity)}
+        for finding in self.findings:
+            table[finding.severity.label][finding.result.value] += 1
+        return {sev: {r.value: counts.get(r.value, 0) for r in Result} for sev, counts in table.items()}
+
+    def waivers_used(self) -> Counter[str]:
+        return Counter(f.waiver.id for f in self.findings if f.waiver)
+
+    def waivers_unused(self) -> list[Waiver]:
+        used = self.waivers_used()
+        return [w for w in self.waivers_active if w.id not in used]
+
+    def coverage(self) -> list[dict[str, Any]]:
+        """Per legal reference (article): its rules and their result counts."""
+        rows: dict[str, dict[str, Any]] = {}
+        counts_by_rule: dict[str, Counter[str]] = {}
+        for finding in self.findings:
+            counts_by_rule.setdefault(finding.rule_id, Counter())[finding.result.value] += 1
+        for rule in self.rules:
+            for reference in rule.references or ("(no reference)",):
+                row = rows.setdefault(reference, {"reference": reference, "rules": [],
+                                                  **{r.value: 0 for r in Result}})
+                row["rules"].append(rule.id)
+                for result, count in counts_by_rule.get(rule.id, Counter()).items():
+                    row[result] += count
+        return sorted(rows.values(), key=lambda row: _reference_key(row["reference"]))
+
+
+def _reference_key(reference: str) -> tuple:
+    """Sort 'GDPR Art. 5(1)(f)' before 'GDPR Art. 32' by article number."""
+    digits = "".join(ch if ch.isdigit() else " " for ch in reference).split()
+    return (reference.split(" ")[0], int(digits[0]) if digits else 10**6, reference)

@@ -1,0 +1,41 @@
+"""Output formats, registered in one table: a new format is one module and one ``register`` call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..registry import Registry
+from ..report import Report
+
+
+@dataclass(frozen=True)
+class Reporter:
+    name: str
+    description: str
+    extension: str
+    render: Callable[[Report, bool], str]  # (report, colour) -> text
+
+
+REPORTERS: Registry[Reporter] = Registry("output format")
+
+
+def reporter(name: str, description: str, extension: str) -> Callable[[Callable[[Report, bool], str]], Callable]:
+    """Decorator registering a render function as an output format."""
+    def decorate(render: Callable[[Report, bool], str]) -> Callable[[Report, bool], str]:
+        REPORTERS.register(name, Reporter(name, description, extension, render))
+        return render
+    return decorate
+
+
+def load_reporters() -> Registry[Reporter]:
+    """Import the built-in format modules (each registers itself)."""
+    from . import json_report, text  # noqa: F401
+
+    for optional in ("sarif", "junit", "markdown"):
+        try:
+            __import__(f"{__name__}.{optional}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{optional}":
+                raise
+    return REPORTERS

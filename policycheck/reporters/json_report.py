@@ -1,0 +1,81 @@
+"""``json``: the stable, versioned report (also the baseline format). Schema: schemas/report.schema.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import Finding, Result
+from ..report import FORMAT, Report
+from . import reporter
+
+
+def finding_record(finding: Finding, report: Report) -> dict[str, Any]:
+    rule = report.rule(finding.rule_id)
+    r = finding.resource
+    return {
+        "fingerprint": finding.fingerprint,
+        "rule_id": finding.rule_id,
+        "title": rule.title if rule else "",
+        "severity": finding.severity.label,
+        "result": finding.result.value,
+        "new": report.is_new(finding) if report.baseline is not None else None,
+        "message": finding.message,
+        "resource": {"type": r.type, "id": r.id, "name": r.name, "provider": r.provider,
+                     "account": r.account, "region": r.region},
+        "observed": finding.observed,
+        "references": list(rule.references) if rule else [],
+        "waiver": None if finding.waiver is None else {
+            "id": finding.waiver.id, "reason": finding.waiver.reason,
+            "approver": finding.waiver.approver, "expires": finding.waiver.expires},
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    used = report.waivers_used()
+    return {
+        "format": FORMAT,
+        "run": {
+            "tool": "policycheck",
+            "version": report.version,
+            "started": report.started.isoformat(timespec="seconds"),
+            "finished": report.finished.isoformat(timespec="seconds"),
+            "evaluated_on": report.evaluated_on.isoformat(),
+            "sources": report.sources,
+            "fail_on": report.thresholds.fail_on.label,
+            "fail_on_error": report.thresholds.fail_on_error,
+            "exit_code": report.exit_code,
+        },
+        "packs": [{"name": p.name, "version": p.version, "source": p.source, "params": p.params}
+                  for p in report.packs],
+        "summary": {
+            "resources": sum(report.resources_by_type.values()),
+            "resources_by_type": dict(sorted(report.resources_by_type.items())),
+            "results": {r.value: report.result_counts.get(r.value, 0) for r in Result},
+            "by_severity": report.counts_by_severity(),
+            "failing": len(report.failing()),
+            "passes_omitted": report.omitted_passes,
+        },
+        "rules": [{"id": r.id, "title": r.title, "severity": r.severity.label, "pack": r.pack,
+                   "resource_types": list(r.resource_types), "references": list(r.references),
+                   "remediation": r.remediation, "source": r.source, "line": r.line} for r in report.rules],
+        "findings": [finding_record(f, report) for f in report.findings],
+        "collection_problems": [{"provider": p.provider, "scope": p.scope, "message": p.message}
+                                for p in report.problems],
+        "waivers": {
+            "applied": [{**w.as_dict(), "matched": used[w.id]} for w in report.waivers_active if used[w.id]],
+            "expired": [w.as_dict() for w in report.waivers_expired],
+            "unused": [w.as_dict() for w in report.waivers_unused()],
+        },
+        "coverage": report.coverage(),
+        "baseline": None if report.baseline is None else {
+            "source": report.baseline_source,
+            "new": sum(1 for f in report.findings if f.result in (Result.FAIL, Result.ERROR) and report.is_new(f)),
+            "resolved": report.resolved,
+        },
+    }
+
+
+@reporter("json", "Stable JSON report (schema policycheck/report/v1); also the baseline format.", "json")
+def render(report: Report, colour: bool = False) -> str:
+    return json.dumps(report_document(report), indent=2, default=str) + "\n"

@@ -1,0 +1,97 @@
+"""``text``: a table for humans; colour on a terminal, plain when piped."""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..model import Result, Severity
+from ..report import Report
+from . import reporter
+
+RESULT_STYLE = {"fail": "bold red", "error": "bold magenta", "waived": "yellow", "pass": "green"}
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+@reporter("text", "Human-readable tables (default on a terminal).", "txt")
+def render(report: Report, colour: bool = False) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=colour, no_color=not colour, width=140 if not colour else None,
+                      highlight=False, soft_wrap=False)
+    _header(console, report)
+    _findings(console, report)
+    _problems(console, report)
+    _waivers(console, report)
+    _summary(console, report)
+    return buffer.getvalue()
+
+
+def _header(console: Console, report: Report) -> None:
+    packs = ", ".join(f"{p.name} {p.version}" for p in report.packs) or "no policy"
+    resources = sum(report.resources_by_type.values())
+    console.print(f"policycheck {report.version}: {resources} resources, {len(report.rules)} rules ({packs})")
+
+
+def _findings(console: Console, report: Report) -> None:
+    shown = [f for f in report.findings if f.result is not Result.PASS]
+    if not shown:
+        console.print("No failing, erroring or waived findings.")
+        return
+    shown.sort(key=lambda f: (-f.severity, f.result.value != "fail", f.rule_id, f.resource.id))
+    table = Table(box=box.SIMPLE_HEAD if console.is_terminal else box.ASCII2, show_lines=False, expand=False)
+    for column in ("severity", "result", "rule", "resource", "details"):
+        table.add_column(column, overflow="fold")
+    for finding in shown:
+        new = "" if report.is_new(finding) or finding.result is Result.WAIVED else " (baseline)"
+        table.add_row(
+            Text(finding.severity.label, style=SEVERITY_STYLE[finding.severity.label]),
+            Text(finding.result.value + new, style=RESULT_STYLE[finding.result.value]),
+            finding.rule_id,
+            f"{finding.resource.type}\n{finding.resource.name}",
+            finding.message,
+        )
+    console.print(table)
+
+
+def _problems(console: Console, report: Report) -> None:
+    for problem in report.problems:
+        console.print(Text(f"collection error [{problem.provider}] {problem.scope}: {problem.message}",
+                           style="bold magenta"))
+
+
+def _waivers(console: Console, report: Report) -> None:
+    for waiver in report.waivers_expired:
+        console.print(Text(f"expired waiver {waiver.id} for {waiver.rule} ({waiver.source}) ended "
+                           f"{waiver.expires}; it no longer applies", style="yellow"))
+    for waiver in report.waivers_unused():
+        console.print(Text(f"unused waiver {waiver.id} for {waiver.rule} ({waiver.source}) matched no finding",
+                           style="dim"))
+
+
+def _summary(console: Console, report: Report) -> None:
+    table = Table(title=None, box=box.SIMPLE if console.is_terminal else box.ASCII2)
+    table.add_column("severity")
+    for result in Result:
+        table.add_column(result.value, justify="right")
+    for severity, counts in report.counts_by_severity().items():
+        if any(counts.values()):
+            table.add_row(severity, *(str(counts[r.value]) for r in Result))
+    console.print(table)
+    if report.omitted_passes:
+        console.print(f"({report.omitted_passes} passing findings omitted from the report)")
+    failing = len(report.failing())
+    threshold = report.thresholds.fail_on.label
+    errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
+    if report.exit_code:
+        console.print(Text(f"FAILED: {failing} finding(s) at or above '{threshold}' ({errors})"
+                           + (f", {len(report.problems)} collection error(s)" if report.problems else ""),
+                           style="bold red"))
+    else:
+        console.print(Text(f"PASSED: no failing finding at or above '{threshold}' ({errors})", style="bold green"))
+
+
+__all__ = ["Severity", "render"]

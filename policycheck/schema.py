@@ -1,0 +1,221 @@
+"""JSON Schemas generated from the registries: policy packs, waivers, config.
+
+The published files under ``policycheck/schemas/`` are these documents written out
+(``policycheck schema --write``); a test keeps them current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from .attributes import RESOURCE_TYPES
+from .conditions import COMBINATORS
+from .model import SEVERITIES
+from .operators import OPERATORS
+from .registry import did_you_mean
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+API_VERSION = "policycheck/v1"
+
+
+def condition_schema() -> dict[str, Any]:
+    leaf = {
+        "type": "object",
+        "description": "Compare one attribute: {attr: PATH, OPERATOR: VALUE}.",
+        "properties": {"attr": {"type": "string", "minLength": 1},
+                       **{name: {"description": op.description} for name, op in OPERATORS.items()}},
+        "required": ["attr"],
+        "additionalProperties": False,
+        "minProperties": 2,
+        "maxProperties": 2,
+    }
+    combinator = {
+        name: {
+            "type": "object",
+            "properties": {name: {"$ref": "#/$defs/condition"} if name == "not"
+                           else {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/condition"}}},
+            "required": [name],
+            "additionalProperties": False,
+        }
+        for name in COMBINATORS
+    }
+    return {"oneOf": [leaf, *combinator.values()]}
+
+
+def policy_pack_schema() -> dict[str, Any]:
+    kinds = sorted({t.kind for _, t in RESOURCE_TYPES.items()})
+    return {
+        "$schema": DRAFT,
+        "$id": "https://policycheck.dev/schemas/policy-pack-v1.json",
+        "title": "policycheck policy pack",
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "rules"],
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"const": API_VERSION},
+            "kind": {"const": "PolicyPack"},
+            "metadata": {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]*$"},
+                    "version": {"type": "string"},
+                    "description": {"type": "string"},
+                    "out_of_scope": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["duty", "references"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "duty": {"type": "string"},
+                                "references": {"type": "array", "items": {"type": "string"}},
+                                "reason": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+            "params": {"type": "object", "description": "Named values rules reference as $params.NAME."},
+            "rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
+        },
+        "$defs": {
+            "rule": {
+                "type": "object",
+                "required": ["id", "title", "severity", "resources", "require"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": RULE_ID_PATTERN},
+                    "title": {"type": "string", "minLength": 1},
+                    "description": {"type": "string"},
+                    "severity": {"enum": list(SEVERITIES)},
+                    "resources": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "minLength": 1},
+                        "description": "Resource types, kinds (" + ", ".join(kinds) + ") or globs such as aws.*. "
+                                       "Known types: " + ", ".join(RESOURCE_TYPES.names()),
+                    },
+                    "when": {"$ref": "#/$defs/condition"},
+                    "require": {"$ref": "#/$defs/condition"},
+                    "references": {"type": "array", "items": {"type": "string"}},
+                    "remediation": {"type": "string"},
+                },
+            },
+            "condition": condition_schema(),
+        },
+    }
+
+
+def waivers_schema() -> dict[str, Any]:
+    return {
+        "$schema": DRAFT,
+        "$id": "https://policycheck.dev/schemas/waivers-v1.json",
+        "title": "policycheck waivers",
+        "type": "object",
+        "required": ["apiVersion", "kind", "waivers"],
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"const": API_VERSION},
+            "kind": {"const": "Waivers"},
+            "waivers": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["rule", "reason", "approver", "expires"],
+                    "additionalProperties": False,
+                    "anyOf": [{"required": ["resource"]}, {"required": ["tags"]}],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "rule": {"type": "string", "minLength": 1, "description": "Rule id or glob."},
+                        "resource": {"type": "string", "minLength": 1, "description": "Resource id glob."},
+                        "tags": {"type": "object", "minProperties": 1,
+                                 "additionalProperties": {"type": "string"}},
+                        "reason": {"type": "string", "minLength": 3},
+                        "approver": {"type": "string", "minLength": 1},
+                        "created": {"type": "string", "format": "date"},
+                        "expires": {"type": "string", "format": "date",
+                                    "description": "Last day the waiver applies (YYYY-MM-DD)."},
+                    },
+                },
+            },
+        },
+    }
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON report (format policycheck/report/v1): what CI and baselines may rely on."""
+    string_or_null = {"type": ["string", "null"]}
+    resource = {"type": "object", "required": ["type", "id", "name", "provider", "account", "region"],
+                "properties": {k: {"type": "string"} for k in ("type", "id", "name", "provider", "account", "region")}}
+    finding = {
+        "type": "object",
+        "required": ["fingerprint", "rule_id", "severity", "result", "message", "resource", "observed", "waiver"],
+        "properties": {
+            "fingerprint": {"type": "string", "description": "Stable across runs: rule, account, region, resource."},
+            "rule_id": {"type": "string"},
+            "title": {"type": "string"},
+            "severity": {"enum": list(SEVERITIES)},
+            "result": {"enum": ["pass", "fail", "error", "waived"]},
+            "new": {"type": ["boolean", "null"], "description": "Not in the baseline (null without --baseline)."},
+            "message": {"type": "string"},
+            "resource": resource,
+            "observed": {"type": "object"},
+            "references": {"type": "array", "items": {"type": "string"}},
+            "waiver": {"type": ["object", "null"]},
+        },
+    }
+    return {
+        "$schema": DRAFT,
+        "$id": "https://policycheck.dev/schemas/report-v1.json",
+        "title": "policycheck JSON report",
+        "type": "object",
+        "required": ["format", "run", "packs", "summary", "rules", "findings", "waivers", "coverage"],
+        "properties": {
+            "format": {"const": "policycheck/report/v1"},
+            "run": {"type": "object", "required": ["tool", "version", "started", "finished", "exit_code"],
+                    "properties": {"exit_code": {"enum": [0, 1]}, "evaluated_on": string_or_null}},
+            "packs": {"type": "array", "items": {"type": "object", "required": ["name", "version"]}},
+            "summary": {"type": "object", "required": ["resources", "results", "by_severity", "failing"]},
+            "rules": {"type": "array", "items": {"type": "object", "required": ["id", "title", "severity"]}},
+            "findings": {"type": "array", "items": finding},
+            "collection_problems": {"type": "array"},
+            "waivers": {"type": "object", "required": ["applied", "expired", "unused"]},
+            "coverage": {"type": "array", "items": {"type": "object", "required": ["reference", "rules"]}},
+            "baseline": {"type": ["object", "null"]},
+        },
+    }
+
+
+def published_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> schema document, as shipped under policycheck/schemas/."""
+    return {
+        "policy-pack.schema.json": policy_pack_schema(),
+        "waivers.schema.json": waivers_schema(),
+        "report.schema.json": report_schema(),
+    }
+
+
+def explain_schema_error(error: jsonschema.ValidationError) -> str:
+    """Rewrite jsonschema's message so it names the real problem."""
+    if error.validator == "additionalProperties":
+        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        allowed = list(error.schema.get("properties", {}))
+        hint = did_you_mean(extra[0], allowed) if extra else ""
+        return f"unknown key '{extra[0] if extra else '?'}'{hint}; allowed: {', '.join(allowed)}"
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if error.validator == "enum":
+        hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
+        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}{hint}"
+    if error.validator == "const":
+        return f"must be {error.validator_value!r}, got {error.instance!r}"
+    if error.validator == "type":
+        return f"must be {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+    if error.validator == "pattern":
+        return f"{error.instance!r} does not match the pattern {error.validator_value}"
+    return error.message

@@ -1,0 +1,92 @@
+"""Offline snapshots: collected resources as versioned JSON, evaluated later with no cloud access."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from .attributes import RESOURCE_TYPES
+from .errors import InputError
+from .model import Resource
+
+FORMAT = "policycheck/snapshot/v1"
+REQUIRED = ("type", "id", "name", "provider")
+
+
+def resource_record(resource: Resource) -> dict[str, Any]:
+    """What a snapshot keeps of a resource: known values, and unknown ones with their reason."""
+    unknown = dict(resource.unknown_attributes)
+    failed = resource.failed_groups
+    if failed and resource.type in RESOURCE_TYPES:
+        for spec in RESOURCE_TYPES.get(resource.type).attributes:
+            if spec.group in failed:
+                unknown.setdefault(spec.name, failed[spec.group])
+    if "tags" in failed:
+        unknown["tags"] = failed["tags"]
+    return {
+        "type": resource.type, "id": resource.id, "name": resource.name, "provider": resource.provider,
+        "account": resource.account, "region": resource.region, "tags": resource.tags,
+        "attributes": dict(sorted(resource.known_attributes.items())), "unknown": dict(sorted(unknown.items())),
+    }
+
+
+def write_snapshot(resources: Iterable[Resource], out: TextIO, *, version: str, sources: list[str]) -> int:
+    """Stream resources as a snapshot document; returns how many were written."""
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    header = {"format": FORMAT, "created": created, "policycheck_version": version, "sources": sources}
+    out.write(json.dumps(header, indent=1)[:-2] + ',\n "resources": [\n')
+    count = 0
+    for resource in resources:
+        out.write((",\n" if count else "") + "  " + json.dumps(resource_record(resource), default=str,
+                                                               sort_keys=True))
+        count += 1
+    out.write("\n ]\n}\n")
+    return count
+
+
+def read_snapshot(path: Path) -> Iterator[Resource]:
+    """Resources of a snapshot file; a malformed file is one clear line (exit 2)."""
+    source = str(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError("snapshot file not found", source=source) from None
+    except UnicodeDecodeError:
+        raise InputError("snapshot is not UTF-8 text", source=source) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", source=source, place=f"{exc.lineno}:{exc.colno}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        found = document.get("format") if isinstance(document, dict) else type(document).__name__
+        raise InputError(f"not a policycheck snapshot (format must be '{FORMAT}', found {found!r})", source=source)
+    records = document.get("resources")
+    if not isinstance(records, list):
+        raise InputError("'resources' must be a list", source=source)
+    for index, record in enumerate(records):
+        yield _resource(record, f"resources[{index}]", source)
+
+
+def _resource(record: Any, place: str, source: str) -> Resource:
+    if not isinstance(record, dict):
+        raise InputError(f"{place}: a resource must be an object", source=source)
+    missing = [key for key in REQUIRED if not isinstance(record.get(key), str) or not record.get(key)]
+    if missing:
+        raise InputError(f"{place}: missing or empty {', '.join(missing)}", source=source)
+    for key in ("attributes", "unknown"):
+        if not isinstance(record.get(key, {}), dict):
+            raise InputError(f"{place}.{key}: must be an object", source=source)
+    tags = record.get("tags")
+    unknown = dict(record.get("unknown") or {})
+    if tags is not None and not isinstance(tags, dict):
+        raise InputError(f"{place}.tags: must be an object or null", source=source)
+    if tags is None and "tags" not in unknown:
+        unknown["tags"] = "tags were not collected"
+    return Resource(
+        type=record["type"], id=record["id"], name=record["name"], provider=record["provider"],
+        account=str(record.get("account", "")), region=str(record.get("region", "")),
+        tags={str(k): str(v) for k, v in tags.items()} if tags is not None else None,
+        attributes=record.get("attributes") or {}, unknown={k: str(v) for k, v in unknown.items()},
+        absent=f"not collected in snapshot {Path(source).name}",
+    )

@@ -1,0 +1,111 @@
+"""Waivers: accepted exceptions to a rule for selected resources, always with an expiry date.
+
+A waived finding stays in every report with result ``waived``; an expired waiver no longer
+applies and is reported itself, as is a waiver that matched nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+
+from .errors import WaiverError
+from .model import Resource, WaiverRef
+from .schema import explain_schema_error, waivers_schema
+from .yamlsource import format_path, load_yaml
+
+DEFAULT_MAX_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Waiver:
+    id: str
+    rule: str
+    resource: str | None
+    tags: Mapping[str, str]
+    reason: str
+    approver: str
+    expires: dt.date
+    source: str
+
+    def matches(self, rule_id: str, resource: Resource) -> bool:
+        if not fnmatch.fnmatchcase(rule_id, self.rule):
+            return False
+        if self.resource and not fnmatch.fnmatchcase(resource.id, self.resource):
+            return False
+        if self.tags:
+            for key, wanted in self.tags.items():
+                actual = resource.get(f"tags.{key}")
+                if not isinstance(actual, str) or not fnmatch.fnmatchcase(actual, wanted):
+                    return False
+        return True
+
+    def expired(self, today: dt.date) -> bool:
+        return today > self.expires
+
+    def ref(self) -> WaiverRef:
+        return WaiverRef(self.id, self.reason, self.approver, self.expires.isoformat())
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "rule": self.rule, "resource": self.resource, "tags": dict(self.tags),
+                "reason": self.reason, "approver": self.approver, "expires": self.expires.isoformat(),
+                "source": self.source}
+
+
+def load_waivers(path: Path, *, today: dt.date, max_days: int = DEFAULT_MAX_DAYS) -> list[Waiver]:
+    """Load and validate a waiver file; a waiver longer than ``max_days`` is an error."""
+    doc = load_yaml(path, WaiverError, what="waiver file")
+    data = doc.data
+    validator = jsonschema.Draft202012Validator(waivers_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: len(e.absolute_path))
+    if errors:
+        error = errors[0]
+        where = tuple(error.absolute_path)
+        message = explain_schema_error(error)
+        if error.validator == "anyOf":
+            message = "a waiver needs a selector: 'resource' (id glob) and/or 'tags'"
+        raise WaiverError(f"{format_path(where)}: {message}", source=doc.source, place=doc.place(where))
+    waivers = []
+    for index, raw in enumerate(data["waivers"]):
+        where = ("waivers", index)
+        expires = _date(raw["expires"], doc, (*where, "expires"))
+        start = _date(raw["created"], doc, (*where, "created")) if "created" in raw else today
+        if (expires - start).days > max_days:
+            raise WaiverError(f"{format_path((*where, 'expires'))}: {expires} is more than {max_days} days after "
+                              f"{'created' if 'created' in raw else 'today'} ({start}); the maximum waiver "
+                              "duration is set by max_waiver_days", source=doc.source,
+                              place=doc.place((*where, "expires")))
+        waivers.append(Waiver(
+            id=raw.get("id") or f"{Path(doc.source).name}#{index + 1}", rule=raw["rule"],
+            resource=raw.get("resource"), tags=raw.get("tags", {}), reason=raw["reason"],
+            approver=raw["approver"], expires=expires, source=f"{doc.source}:{doc.place(where)}",
+        ))
+    return waivers
+
+
+def _date(value: object, doc, where) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise WaiverError(f"{format_path(where)}: '{value}' is not a date (YYYY-MM-DD)", source=doc.source,
+                          place=doc.place(where)) from None
+
+
+@dataclass
+class WaiverBook:
+    """The waivers of a run, split into active and expired, tracking which were used."""
+
+    active: list[Waiver]
+    expired: list[Waiver]
+
+    @classmethod
+    def of(cls, waivers: list[Waiver], today: dt.date) -> WaiverBook:
+        return cls([w for w in waivers if not w.expired(today)], [w for w in waivers if w.expired(today)])
+
+    def find(self, rule_id: str, resource: Resource) -> Waiver | None:
+        return next((w for w in self.active if w.matches(rule_id, resource)), None)

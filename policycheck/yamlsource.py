@@ -1,0 +1,116 @@
+"""Safe YAML loading that remembers where every key stands, for one-line error messages.
+
+Only ``yaml.SafeLoader`` is used: no tags that construct objects, no code execution. Duplicate
+keys are errors (PyYAML would silently keep the last one), and aliases may not expand a
+document past a node budget (the "billion laughs" bomb).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import PolicycheckError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_NODES = 200_000
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Parsed data plus the line and column of each key path."""
+
+    source: str
+    data: Any
+    marks: dict[PathKey, tuple[int, int]]
+
+    def place(self, path: PathKey) -> str:
+        """``line:column`` of the deepest known prefix of ``path``."""
+        for end in range(len(path), -1, -1):
+            mark = self.marks.get(tuple(path[:end]))
+            if mark:
+                return f"{mark[0]}:{mark[1]}"
+        return "1:1"
+
+
+def format_path(path: PathKey) -> str:
+    """``("rules", 3, "require")`` -> ``rules[3].require``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(document)"
+
+
+def load_yaml(path: Path, error: type[PolicycheckError], *, what: str = "file") -> YamlDocument:
+    """Read ``path`` as one YAML document; raise ``error`` with file and line:column on any problem."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} not found", source=source) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise error(f"cannot read {what}: {exc.strerror}", source=source) from None
+    if len(raw) > MAX_BYTES:
+        raise error(f"{what} is larger than {MAX_BYTES // 1024 // 1024} MB", source=source)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} is not UTF-8 (byte {exc.start})", source=source) from None
+    return parse_yaml(text, source, error)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as the text written (``expires: 2026-12-31`` stays a string)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+def parse_yaml(text: str, source: str, error: type[PolicycheckError]) -> YamlDocument:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise error("file is empty", source=source)
+        marks: dict[PathKey, tuple[int, int]] = {}
+        _walk(node, (), marks, [0], source, error)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        place = f"{mark.line + 1}:{mark.column + 1}" if mark else None
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise error(f"YAML syntax error: {problem}", source=source, place=place) from None
+    except yaml.YAMLError as exc:
+        raise error(f"YAML error: {exc}", source=source) from None
+    finally:
+        loader.dispose()
+    return YamlDocument(source, data, marks)
+
+
+def _walk(node: yaml.Node, path: PathKey, marks: dict, budget: list[int], source: str, error: type) -> None:
+    budget[0] += 1
+    if budget[0] > MAX_NODES:
+        raise error(f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?)", source=source,
+                    place=f"{node.start_mark.line + 1}:{node.start_mark.column + 1}")
+    marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            if key == "<<":
+                raise error("YAML merge keys (<<) are not supported", source=source,
+                            place=f"{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}")
+            if key in seen:
+                raise error(f"{format_path(path)}: duplicate key '{key}' (first at line {seen[key]})",
+                            source=source, place=f"{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}")
+            seen[key] = key_node.start_mark.line + 1
+            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, (*path, key), marks, budget, source, error)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), marks, budget, source, error)
