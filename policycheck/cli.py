@@ -72,17 +72,13 @@ def _policy_options(func: Callable) -> Callable:
 
 def _provider_options(func: Callable) -> Callable:
     """Add each provider's own options (from the registry) plus --provider."""
-    registry = _providers_or_empty()
+    registry = load_providers()
     for name, cls in reversed(list(registry.items())):
         for option in reversed(cls.options):
             func = click.option(option.flag, f"{name}__{option.key}", multiple=option.multiple and not option.is_flag,
                                 is_flag=option.is_flag, default=None, help=f"[{name}] {option.help}")(func)
     return click.option("--provider", "provider_names", multiple=True, type=click.Choice(registry.names()),
                         help="Provider to collect from (repeatable; implied by its options or the config file).")(func)
-
-
-def _providers_or_empty():
-    return load_providers()
 
 
 def _output_options(func: Callable) -> Callable:
@@ -120,7 +116,7 @@ def _provider_configs(config: Config, names: tuple[str, ...], values: dict[str, 
 
 
 def _load(config_path: str | None) -> Config:
-    schemas = {name: cls.config_schema for name, cls in _providers_or_empty().items()}
+    schemas = {name: cls.config_schema for name, cls in load_providers().items()}
     return load_config(config_path, schemas)
 
 
@@ -198,6 +194,8 @@ def scan(config_path, policies, params, provider_names, snapshots, waivers, max_
 def collect(config_path, policies, params, provider_names, all_attributes, output_path, reveal_identities,
             **provider_values):
     """Collect resources into a versioned JSON snapshot for later offline scans."""
+    from .attributes import RESOURCE_TYPES
+    from .concurrency import map_bounded
     from .loader import load_packs
     from .provider import CollectPlan
     from .run import collect as collect_resources
@@ -212,25 +210,20 @@ def collect(config_path, policies, params, provider_names, all_attributes, outpu
                                                                     _parse_params(config, params)))
     providers = {n: instantiate(n, c, provider_context(reveal_identities)) for n, c in configs.items()}
 
-    def loaded():
-        for resource in collect_resources(providers, plan):
-            resource.load(None if plan.needs is None else sorted(
-                {rt.group_of(p) for p in plan.needs.get(resource.type, ()) for rt in [_type(resource.type)]}
-                | {"tags"}))
-            yield resource
+    def materialised(resource):
+        known_type = resource.type in RESOURCE_TYPES
+        resource.load(sorted(plan.groups(RESOURCE_TYPES.get(resource.type)) | {"tags"})
+                      if known_type and plan.needs is not None else None)
+        return resource
 
+    loaded = map_bounded(materialised, collect_resources(providers, plan), workers=plan.max_workers,
+                         inline=lambda resource: not resource.has_pending_fetch)
     if output_path == "-":
-        count = write_snapshot(loaded(), sys.stdout, version=__version__, sources=list(configs))
+        count = write_snapshot(loaded, sys.stdout, version=__version__, sources=list(configs))
     else:
         with open(output_path, "w", encoding="utf-8") as handle:
-            count = write_snapshot(loaded(), handle, version=__version__, sources=list(configs))
+            count = write_snapshot(loaded, handle, version=__version__, sources=list(configs))
     click.echo(f"collected {count} resources", err=True)
-
-
-def _type(name: str):
-    from .attributes import RESOURCE_TYPES
-
-    return RESOURCE_TYPES.get(name)
 
 
 # -- validate ----------------------------------------------------------------------------------

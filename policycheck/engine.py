@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from .concurrency import map_bounded
 from .conditions import Trace
 from .model import Finding, Resource, Result
 from .policy import Rule
@@ -74,31 +74,26 @@ def evaluate(
     workers: int = DEFAULT_WORKERS,
     on_resource: Callable[[Resource], None] | None = None,
 ) -> Iterator[Finding]:
-    """Yield findings for every resource a rule targets (order: completion; sort for reports).
+    """Yield findings for every resource a rule targets (completion order; reports sort them).
 
-    Resources without pending fetches are evaluated inline; others go to a pool of ``workers``
-    threads with a bounded number in flight, so a streamed input never piles up in memory.
+    Resources without pending fetches are evaluated inline; the others on ``workers`` threads
+    with a bounded number in flight, so a streamed input never piles up in memory.
     """
     table = rules_by_type(rules)
-    limit = max(1, workers) * 4
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="policycheck-eval") as pool:
-        pending: set[Future[list[Finding]]] = set()
+
+    def targeted() -> Iterator[Resource]:
         for resource in resources:
-            applicable = table.get(resource.type)
             if on_resource:
                 on_resource(resource)
-            if not applicable:
-                continue
-            if not resource.has_pending_fetch:
-                yield from evaluate_resource(applicable, resource, waivers)
-                continue
-            pending.add(pool.submit(evaluate_resource, applicable, resource, waivers))
-            if len(pending) >= limit:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield from future.result()
-        for future in pending:
-            yield from future.result()
+            if resource.type in table:
+                yield resource
+
+    def findings_of(resource: Resource) -> list[Finding]:
+        return evaluate_resource(table[resource.type], resource, waivers)
+
+    for findings in map_bounded(findings_of, targeted(), workers=workers,
+                                inline=lambda resource: not resource.has_pending_fetch):
+        yield from findings
 
 
 def _observed_text(trace: Trace) -> str:

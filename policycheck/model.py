@@ -57,10 +57,11 @@ class Resource:
 
     ``attributes`` holds values known at listing time (``None``: not applicable or not set).
     ``fetchers`` maps a group name to a callable supplying that group's attributes (flat
-    dotted names; the ``tags`` group returns ``{"tags": {...}}``); ``group_of`` maps an attribute name to its group. The first read of
-    an attribute runs its group's fetcher once (thread-safe). A fetcher that raises
-    :class:`CollectionError` makes every attribute of its group :class:`Unknown`. ``absent``
-    makes attributes that were never supplied Unknown (a snapshot that did not collect them).
+    dotted names; the ``tags`` group returns ``{"tags": {...}}``); ``group_of`` maps an
+    attribute name to its group. The first read of an attribute runs its group's fetcher
+    once (thread-safe). A fetcher that raises :class:`CollectionError` makes every attribute
+    of its group :class:`Unknown`. ``absent`` makes attributes that were never supplied
+    Unknown (a snapshot that did not collect them).
     """
 
     __slots__ = (

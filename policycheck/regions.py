@@ -70,3 +70,9 @@ def locate(provider: str, region: str | None) -> dict[str, Any]:
 
 def jurisdiction_of_region(provider: str, region: str | None) -> str:
     return locate(provider, region)["location.jurisdiction"]
+
+
+def parts_of_region(provider: str, region: str | None) -> tuple[str, ...]:
+    """Regions a location stores its data in (``regions`` of a dual-region entry); empty otherwise."""
+    entry = _entry(provider, region)
+    return tuple(entry.get("regions") or ()) if isinstance(entry, dict) else ()
