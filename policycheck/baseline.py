@@ -22,6 +22,8 @@ def load_report(path: Path) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         place = f"{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
         raise InputError(f"not a JSON report: {exc}", source=source, place=place) from None
+    except RecursionError:
+        raise InputError("not a JSON report: nested too deeply to read", source=source) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InputError(f"not a policycheck JSON report (format must be '{FORMAT}')", source=source)
     findings = document.get("findings")

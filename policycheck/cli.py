@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 import yaml
@@ -21,17 +22,40 @@ import yaml
 from . import __version__
 from .config import Config, load_config
 from .errors import ConfigError, PolicycheckError
+from .loader import Overrides
 from .model import SEVERITIES, Severity
 from .outputs import resolve_outputs, write_outputs
-from .provider import load_providers
+from .provider import BROKEN_PROVIDERS, ProviderOption, load_providers
 from .report import Thresholds
 from .run import ScanOptions, run_scan
 
 DEFAULT_PACK = "gdpr-customer-service"
 
 
+class ProviderCommand(click.Command):
+    """Reads provider options from the registry again when parsing, so that a provider registered after
+    this module was imported (``register_provider`` from a plugin or a test) has its options and is a
+    valid ``--provider`` choice; the decorators below only see the providers known at import."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if any(p.name == "provider_names" for p in self.params):
+            registry = load_providers()
+            have = {p.name for p in self.params}
+            for name, cls in registry.items():
+                for option in cls.options:
+                    if f"{name}__{option.key}" not in have:
+                        decls, kwargs = _provider_option(name, option)
+                        self.params.append(click.Option(decls, **kwargs))
+            for param in self.params:
+                if param.name == "provider_names":
+                    param.type = click.Choice(_provider_choices())
+        return super().get_params(ctx)
+
+
 class PolicycheckGroup(click.Group):
     """Turns every PolicycheckError into one line on stderr and exit code 2; --debug shows tracebacks."""
+
+    command_class = ProviderCommand
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -75,10 +99,17 @@ def _provider_options(func: Callable) -> Callable:
     registry = load_providers()
     for name, cls in reversed(list(registry.items())):
         for option in reversed(cls.options):
-            func = click.option(option.flag, f"{name}__{option.key}", multiple=option.multiple and not option.is_flag,
-                                is_flag=option.is_flag, default=None, help=f"[{name}] {option.help}")(func)
-    return click.option("--provider", "provider_names", multiple=True, type=click.Choice(registry.names()),
+            decls, kwargs = _provider_option(name, option)
+            func = click.option(*decls, **kwargs)(func)
+    return click.option("--provider", "provider_names", multiple=True, type=click.Choice(_provider_choices()),
                         help="Provider to collect from (repeatable; implied by its options or the config file).")(func)
+
+
+def _provider_option(name: str, option: ProviderOption) -> tuple[list[str], dict[str, Any]]:
+    """click declarations and settings of one provider option; its value lands in ``NAME__KEY``."""
+    return [option.flag, f"{name}__{option.key}"], {
+        "multiple": option.multiple and not option.is_flag, "is_flag": option.is_flag, "default": None,
+        "help": f"[{name}] {option.help}"}
 
 
 def _output_options(func: Callable) -> Callable:
@@ -89,13 +120,15 @@ def _output_options(func: Callable) -> Callable:
 
 
 def _parse_params(config: Config, params: tuple[str, ...]) -> dict[str, Any]:
-    merged = dict(config.get("params") or {})
+    configured = config.get("params") or {}
+    merged = Overrides(configured, dict.fromkeys(configured, f"{config.source}: params"))
     for item in params:
         name, sep, raw = item.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"--param needs NAME=VALUE, got {item!r}", source="--param")
         try:
             merged[name.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+            merged.sources[name.strip()] = "--param"
         except yaml.YAMLError as exc:
             raise ConfigError(f"--param {name}: value is not valid YAML ({exc.problem})", source="--param") from None
     return merged
@@ -115,13 +148,19 @@ def _provider_configs(config: Config, names: tuple[str, ...], values: dict[str, 
     return {name: configs.get(name, {}) for name in chosen}
 
 
+def _provider_choices() -> list[str]:
+    """Loaded providers, plus plugins that failed to load: asking for one reports why (see run.instantiate)."""
+    return sorted({*load_providers().names(), *BROKEN_PROVIDERS})
+
+
 def _load(config_path: str | None) -> Config:
     schemas = {name: cls.config_schema for name, cls in load_providers().items()}
+    schemas.update({name: {} for name in BROKEN_PROVIDERS if name not in schemas})  # reported when used
     return load_config(config_path, schemas)
 
 
 def _policies(config: Config, policies: tuple[str, ...]) -> list[str]:
-    return list(policies) or list(config.get("policies") or [DEFAULT_PACK])
+    return list(policies) or config.policies() or [DEFAULT_PACK]
 
 
 def _progress() -> tuple[contextlib.AbstractContextManager, Callable | None]:
@@ -221,9 +260,27 @@ def collect(config_path, policies, params, provider_names, all_attributes, outpu
     if output_path == "-":
         count = write_snapshot(loaded, sys.stdout, version=__version__, sources=list(configs))
     else:
-        with open(output_path, "w", encoding="utf-8") as handle:
+        with _replace_on_success(output_path) as handle:
             count = write_snapshot(loaded, handle, version=__version__, sources=list(configs))
     click.echo(f"collected {count} resources", err=True)
+
+
+@contextlib.contextmanager
+def _replace_on_success(path: str) -> Iterator[TextIO]:
+    """Write beside ``path`` and move the file into place only once complete, so a failed collection
+    neither leaves a truncated snapshot nor clobbers a previous good one."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        handle = open(partial, "w", encoding="utf-8")  # noqa: SIM115 (closed below, then renamed)
+    except OSError as exc:
+        raise ConfigError(f"cannot write snapshot: {exc.strerror}", source=path) from None
+    try:
+        with handle:
+            yield handle
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 # -- validate ----------------------------------------------------------------------------------
@@ -263,6 +320,13 @@ def rules(config_path, policies, params, fmt, attributes_of):
 
     if attributes_of is not None:
         load_providers()
+        from .attributes import RESOURCE_TYPES
+        from .registry import did_you_mean
+
+        if attributes_of != "*" and attributes_of not in RESOURCE_TYPES:
+            known = RESOURCE_TYPES.names()
+            raise ConfigError(f"unknown resource type '{attributes_of}'{did_you_mean(attributes_of, known)}; known: "
+                              f"{', '.join(known)}", source="--attributes")
         click.echo(render_attributes(None if attributes_of == "*" else attributes_of, fmt), nl=False)
         return
     config = _load(config_path)
@@ -341,6 +405,35 @@ def demo(formats, output_paths, fail_on):
     write_outputs(report, outputs)
     sys.exit(report.exit_code)
 
+
+# -- diff --------------------------------------------------------------------------------------
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="File to write (default stdout).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity of a new finding that fails "
+              "(default: NEW's own threshold).")
+@click.option("--fail-on-error/--no-fail-on-error", default=None,
+              help="Whether new error results fail (default: as in NEW).")
+def diff(old, new, fmt, output_path, fail_on, fail_on_error):
+    """Compare two JSON reports: new, resolved and unchanged failing findings.
+
+    Exit code 1 when a new finding fails at or above the threshold, else 0.
+    """
+    from .diff import RENDERERS, diff_files
+
+    changes = diff_files(Path(old), Path(new))
+    failing = changes.failing_new(*changes.thresholds(fail_on, fail_on_error))
+    text = RENDERERS[fmt](changes, failing)
+    if output_path == "-":
+        click.echo(text, nl=False)
+    else:
+        try:
+            Path(output_path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write output: {exc.strerror}", source=output_path) from None
+    sys.exit(1 if failing else 0)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

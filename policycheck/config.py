@@ -10,7 +10,7 @@ import jsonschema
 
 from .errors import ConfigError
 from .model import SEVERITIES
-from .schema import DRAFT, explain_schema_error
+from .schema import DRAFT, error_path, explain_schema_error, first_error
 from .yamlsource import format_path, load_yaml
 
 DEFAULT_NAME = "policycheck.yaml"
@@ -63,19 +63,28 @@ class Config:
             return value
         return str(Path(self.source).parent / value) if not Path(value).is_absolute() else value
 
+    def policies(self) -> list[str]:
+        """The ``policies`` setting: a file or folder beside the config file resolves there, like ``waivers``;
+        anything else (a built-in pack name) stays as written."""
+        values = [str(v) for v in self.data.get("policies") or []]
+        if self.source is None:
+            return values
+        base = Path(self.source).parent
+        return [str(base / v) if not Path(v).is_absolute() and (base / v).exists() else v for v in values]
+
 
 def load_config(explicit: str | None, provider_schemas: dict[str, dict[str, Any]]) -> Config:
     """Load ``--config`` or ``./policycheck.yaml`` if present; validate against the schema."""
     path = Path(explicit) if explicit else Path(DEFAULT_NAME)
     if not explicit and not path.exists():
         return Config()
-    doc = load_yaml(path, ConfigError, what="config file")
+    doc = load_yaml(path, ConfigError, what="config file", allow_empty=True)
     if doc.data is None:
         return Config(str(path))
     validator = jsonschema.Draft202012Validator(config_schema(provider_schemas))
-    errors = sorted(validator.iter_errors(doc.data), key=lambda e: len(e.absolute_path))
-    if errors:
-        where = tuple(errors[0].absolute_path)
-        raise ConfigError(f"{format_path(where)}: {explain_schema_error(errors[0])}", source=str(path),
-                          place=doc.place(where))
+    error = first_error(validator.iter_errors(doc.data))
+    if error is not None:
+        where = tuple(error.absolute_path)
+        raise ConfigError(f"{format_path(where)}: {explain_schema_error(error)}", source=str(path),
+                          place=doc.place(error_path(error)))
     return Config(str(path), doc.data)

@@ -6,6 +6,7 @@ import json
 
 from .attributes import RESOURCE_FIELDS, RESOURCE_TYPES
 from .policy import PolicyPack
+from .report import reference_key
 
 
 def render_rules(packs: list[PolicyPack], fmt: str) -> str:
@@ -32,6 +33,7 @@ def _rules_markdown(packs: list[PolicyPack]) -> str:
         out += [f"| [{r.id}](#{r.id.lower()}) | {r.severity.label} | {_cell(r.title)} | "
                 f"{_cell(', '.join(r.references))} |" for r in pack.rules]
         out.append("")
+        out += _articles_markdown(pack)
         for rule in pack.rules:
             out += [f"## {rule.id}", "", f"**{rule.title}** — severity `{rule.severity.label}`", ""]
             if rule.description:
@@ -52,6 +54,20 @@ def _rules_markdown(packs: list[PolicyPack]) -> str:
                     + (f": {d['reason']}" if d.get("reason") else "") for d in pack.out_of_scope]
             out.append("")
     return "\n".join(out)
+
+
+def _articles_markdown(pack: PolicyPack) -> list[str]:
+    """Legal reference -> the rules that check it: what an auditor looks up first."""
+    rules_of: dict[str, list[str]] = {}
+    for rule in pack.rules:
+        for reference in rule.references:
+            rules_of.setdefault(reference, []).append(rule.id)
+    if not rules_of:
+        return []
+    out = ["## Articles", "", "| Reference | Rules |", "|---|---|"]
+    out += [f"| {_cell(reference)} | {', '.join(f'[{i}](#{i.lower()})' for i in rules_of[reference])} |"
+            for reference in sorted(rules_of, key=reference_key)]
+    return [*out, ""]
 
 
 def _rules_json(packs: list[PolicyPack]) -> str:

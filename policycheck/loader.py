@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from .attributes import RESOURCE_FIELDS, RESOURCE_TYPES, expand_type_selector
+from .attributes import OPEN_PREFIXES, RESOURCE_FIELDS, RESOURCE_TYPES, expand_type_selector
 from .conditions import COMBINATORS, AllOf, AnyOf, AttrRef, Condition, Leaf, Lookup, NotOf
 from .errors import PolicyError
 from .model import Severity
@@ -23,7 +23,7 @@ from .operators import OPERATORS, VALUE_CHECKS
 from .policy import PolicyPack, Rule
 from .provider import load_providers
 from .registry import did_you_mean
-from .schema import explain_schema_error, policy_pack_schema
+from .schema import error_path, explain_schema_error, first_error, policy_pack_schema
 from .yamlsource import PathKey, YamlDocument, format_path, load_yaml
 
 PARAM_REF = "$params."
@@ -63,12 +63,21 @@ def resolve_policy_paths(specs: list[str]) -> list[Path]:
     return paths
 
 
+class Overrides(dict):
+    """Param overrides by name that remember where each came from (``--param`` or a config file)."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None, sources: Mapping[str, str] | None = None):
+        super().__init__(values or {})
+        self.sources = dict(sources or {})
+
+
 def load_packs(specs: list[str], overrides: Mapping[str, Any] | None = None) -> list[PolicyPack]:
     """Load and validate every pack; ``overrides`` replace declared params by name."""
     load_providers()
     documents = [load_yaml(path, PolicyError, what="policy file") for path in resolve_policy_paths(specs)]
+    sources = getattr(overrides, "sources", {})
     overrides = dict(overrides or {})
-    _check_overrides(documents, overrides)
+    _check_overrides(documents, overrides, sources)
     seen_ids: dict[str, str] = {}
     packs = [_PackParser(doc, overrides, seen_ids).parse() for doc in documents]
     names = [p.name for p in packs]
@@ -78,7 +87,7 @@ def load_packs(specs: list[str], overrides: Mapping[str, Any] | None = None) -> 
     return packs
 
 
-def _check_overrides(documents: list[YamlDocument], overrides: dict[str, Any]) -> None:
+def _check_overrides(documents: list[YamlDocument], overrides: dict[str, Any], sources: Mapping[str, str]) -> None:
     declared: dict[str, Any] = {}
     for doc in documents:
         params = doc.data.get("params") if isinstance(doc.data, dict) else None
@@ -87,11 +96,11 @@ def _check_overrides(documents: list[YamlDocument], overrides: dict[str, Any]) -
     for name, value in overrides.items():
         if name not in declared:
             raise PolicyError(f"unknown param '{name}'{did_you_mean(name, list(declared))}; declared: "
-                              f"{', '.join(sorted(declared)) or 'none'}", source="--param")
+                              f"{', '.join(sorted(declared)) or 'none'}", source=sources.get(name, "--param"))
         expected = declared[name]
         if _json_kind(value) != _json_kind(expected):
             raise PolicyError(f"param '{name}' must be {_json_kind(expected)}, got {_json_kind(value)} {value!r}",
-                              source="--param")
+                              source=sources.get(name, "--param"))
 
 
 def _json_kind(value: Any) -> str:
@@ -139,10 +148,9 @@ class _PackParser:
     # -- stage 2 ------------------------------------------------------------------------
     def _check_schema(self, data: dict[str, Any]) -> None:
         validator = jsonschema.Draft202012Validator(policy_pack_schema())
-        errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.path))))
-        if not errors:
+        error = first_error(validator.iter_errors(data))
+        if error is None:
             return
-        error = errors[0]
         path = tuple(error.absolute_path)
         for key in ("when", "require"):
             if key in path:  # conditions get a specific message from the condition parser
@@ -151,7 +159,8 @@ class _PackParser:
                 for part in path[:cut]:
                     node = node[part]
                 self._condition(node, path[:cut], types=None)
-        raise self.fail(path, explain_schema_error(error))
+        raise PolicyError(f"{format_path(path)}: {explain_schema_error(error)}", source=self.doc.source,
+                          place=self.doc.place(error_path(error)))
 
     # -- stage 3 ------------------------------------------------------------------------
     def _rule(self, index: int, raw: dict[str, Any], pack: str) -> Rule:
@@ -226,7 +235,18 @@ class _PackParser:
             if problem:
                 raise self.fail((*path, op_name), f"'{op_name}' needs {problem}, got {value!r}")
             self._check_enum(attr, op_name, value, specs, path)
+        if isinstance(value, Lookup):
+            self._check_lookup(op_name, value, path)
         return Leaf(attr, operator, value)
+
+    def _check_lookup(self, op_name: str, lookup: Lookup, path: PathKey) -> None:
+        """Every entry of a looked-up params map must be a value the operator accepts."""
+        check = VALUE_CHECKS[OPERATORS[op_name].value]
+        for key, item in lookup.mapping.items():
+            problem = check(item)
+            if problem:
+                raise self.fail((*path, op_name), f"'{op_name}' needs {problem} in every entry of param "
+                                f"'{lookup.name}', got {key}: {item!r}")
 
     def _check_enum(self, attr: str, op_name: str, value: Any, specs: dict, path: PathKey) -> None:
         if op_name not in _ENUM_CHECKED:
@@ -247,7 +267,8 @@ class _PackParser:
             resource_type = RESOURCE_TYPES.get(type_name)
             spec = resource_type.attribute(attr)
             if spec is None:
-                choices = [*resource_type.by_name, *_FIELD_SPECS]
+                rest = attr.partition(".")[2]  # 'tag.owner' -> suggest 'tags.owner'
+                choices = [*resource_type.by_name, *_FIELD_SPECS, *(f"{p}.{rest}" for p in OPEN_PREFIXES if rest)]
                 raise self.fail(path, f"unknown attribute '{attr}' for {type_name}{did_you_mean(attr, choices)}")
             specs[type_name] = spec
         return specs

@@ -212,8 +212,14 @@ VALUE_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "number": lambda v: None if isinstance(v, int | float) and not isinstance(v, bool) else "a number",
     "bool": lambda v: None if isinstance(v, bool) else "true or false",
     "regex": lambda v: _regex_problem(v),
-    "version": lambda v: None if parse_version(v) is not None else "a version such as 14.2 or 10.0.19045",
+    "version": lambda v: _version_problem(v),
 }
+
+
+def _version_problem(value: Any) -> str | None:
+    if isinstance(value, float):  # YAML reads an unquoted 14.10 as 14.1: the digits the user meant are lost
+        return f"a version in quotes such as \"{value}\" (unquoted, YAML reads a version like 14.10 as the number 14.1)"
+    return None if parse_version(value) is not None else "a version such as 14.2 or 10.0.19045"
 
 
 def _regex_problem(value: Any) -> str | None:

@@ -43,7 +43,11 @@ def _normal(kind: str, value: str) -> str:
 class Pseudonymiser:
     """Replaces identifiers by keyed pseudonyms, or passes them through when identities are revealed."""
 
-    __slots__ = ("_mac", "reveal")
+    __slots__ = ("_cache", "_mac", "reveal")
+
+    #: Kinds whose values recur across many records (one owner, many devices): worth remembering.
+    repeating = frozenset({"owner"})
+    CACHE_SIZE = 65536
 
     def __init__(self, key: bytes | None, *, reveal: bool = False):
         self.reveal = reveal
@@ -53,6 +57,7 @@ class Pseudonymiser:
                 "and serial numbers can be pseudonymised, or pass --reveal-identities"
             )
         self._mac = None if reveal else hmac.new(key or b"", digestmod=hashlib.sha256)
+        self._cache: dict[tuple[str, str], str] = {}
 
     @classmethod
     def from_context(cls, key: bytes | str | None, *, reveal: bool, env: Mapping[str, str] | None = None
@@ -66,6 +71,14 @@ class Pseudonymiser:
             return None
         if self._mac is None:
             return value
+        cached = self._cache.get((kind, value))
+        if cached is not None:
+            return cached
         mac = self._mac.copy()
         mac.update(_normal(kind, value).encode("utf-8"))
-        return f"{kind}-{mac.hexdigest()[:16]}"
+        pseudonym = f"{kind}-{mac.hexdigest()[:16]}"
+        if kind in self.repeating:
+            if len(self._cache) >= self.CACHE_SIZE:
+                self._cache.clear()
+            self._cache[(kind, value)] = pseudonym
+        return pseudonym

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,16 +107,26 @@ class Report:
         for finding in self.findings:
             counts_by_rule.setdefault(finding.rule_id, Counter())[finding.result.value] += 1
         for rule in self.rules:
-            for reference in rule.references or ("(no reference)",):
+            for reference in rule.references or (NO_REFERENCE,):
                 row = rows.setdefault(reference, {"reference": reference, "rules": [],
                                                   **{r.value: 0 for r in Result}})
                 row["rules"].append(rule.id)
                 for result, count in counts_by_rule.get(rule.id, Counter()).items():
                     row[result] += count
-        return sorted(rows.values(), key=lambda row: _reference_key(row["reference"]))
+        return sorted(rows.values(), key=lambda row: reference_key(row["reference"]))
 
 
-def _reference_key(reference: str) -> tuple:
-    """Sort 'GDPR Art. 5(1)(f)' before 'GDPR Art. 32' by article number."""
-    digits = "".join(ch if ch.isdigit() else " " for ch in reference).split()
-    return (reference.split(" ")[0], int(digits[0]) if digits else 10**6, reference)
+#: Laws listed first, in this order; other laws follow alphabetically, rules without a reference last.
+PRIMARY_LAWS = ("GDPR",)
+NO_REFERENCE = "(no reference)"
+
+
+def reference_key(reference: str) -> tuple:
+    """Order of legal references: GDPR articles by number (Art. 5(1)(b), Art. 5(1)(f), Art. 12(3),
+    Art. 32), then other laws (BDSG § 64), then rules without a reference."""
+    law = reference.split(" ")[0]
+    rank = PRIMARY_LAWS.index(law) if law in PRIMARY_LAWS else len(PRIMARY_LAWS)
+    if reference == NO_REFERENCE:
+        rank += 1
+    numbers = tuple(int(n) for n in re.findall(r"\d+", reference))
+    return (rank, law, numbers, reference)

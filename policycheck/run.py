@@ -63,19 +63,24 @@ def instantiate(name: str, config: dict[str, Any], context: ProviderContext) -> 
 
 
 def collect(providers: dict[str, Provider], plan: CollectPlan) -> Iterator[Resource]:
-    """Resources from every provider in turn; a provider failing before its first resource stops the run."""
+    """Resources from every provider in turn.
+
+    A provider failing before anything at all was collected stops the run (exit 2: usually
+    credentials or configuration). Once resources have been collected, a failure is kept as
+    a collection problem instead, so the partial results are still evaluated and written.
+    """
+    collected = 0
     for name, provider in providers.items():
-        yielded = False
         try:
             for resource in provider.collect(plan):
-                yielded = True
+                collected += 1
                 yield resource
         except ImportError as exc:
             raise missing_extra_error(name, provider.extra, exc) from exc
         except PolicycheckError as exc:
-            if not yielded:
+            if not collected:
                 raise
-            provider.context.report_problem("collection", str(exc))
+            provider.context.report_problem("collection stopped", str(exc))
 
 
 def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | None = None) -> Report:

@@ -6,6 +6,7 @@ The published files under ``policycheck/schemas/`` are these documents written o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import jsonschema
@@ -198,6 +199,23 @@ def published_schemas() -> dict[str, dict[str, Any]]:
         "waivers.schema.json": waivers_schema(),
         "report.schema.json": report_schema(),
     }
+
+
+def first_error(errors: Iterable[jsonschema.ValidationError]) -> jsonschema.ValidationError | None:
+    """The error to report: the shallowest; at one depth an unknown key before a missing one
+    (a misspelt key explains the required key that seems absent)."""
+    return min(errors, default=None, key=lambda e: (len(e.absolute_path), e.validator != "additionalProperties",
+                                                    list(map(str, e.absolute_path))))
+
+
+def error_path(error: jsonschema.ValidationError) -> tuple[str | int, ...]:
+    """Where to point: the offending key itself for an unknown key, else the failing value."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        if extra:
+            return (*path, extra[0])
+    return path
 
 
 def explain_schema_error(error: jsonschema.ValidationError) -> str:

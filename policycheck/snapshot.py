@@ -58,6 +58,8 @@ def read_snapshot(path: Path) -> Iterator[Resource]:
         raise InputError("snapshot is not UTF-8 text", source=source) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", source=source, place=f"{exc.lineno}:{exc.colno}") from None
+    except RecursionError:
+        raise InputError("not a snapshot: JSON nested too deeply to read", source=source) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         found = document.get("format") if isinstance(document, dict) else type(document).__name__
         raise InputError(f"not a policycheck snapshot (format must be '{FORMAT}', found {found!r})", source=source)

@@ -16,7 +16,7 @@ import jsonschema
 
 from .errors import WaiverError
 from .model import Resource, WaiverRef
-from .schema import explain_schema_error, waivers_schema
+from .schema import error_path, explain_schema_error, first_error, waivers_schema
 from .yamlsource import format_path, load_yaml
 
 DEFAULT_MAX_DAYS = 90
@@ -62,17 +62,22 @@ def load_waivers(path: Path, *, today: dt.date, max_days: int = DEFAULT_MAX_DAYS
     doc = load_yaml(path, WaiverError, what="waiver file")
     data = doc.data
     validator = jsonschema.Draft202012Validator(waivers_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: len(e.absolute_path))
-    if errors:
-        error = errors[0]
+    error = first_error(validator.iter_errors(data))
+    if error is not None:
         where = tuple(error.absolute_path)
         message = explain_schema_error(error)
         if error.validator == "anyOf":
             message = "a waiver needs a selector: 'resource' (id glob) and/or 'tags'"
-        raise WaiverError(f"{format_path(where)}: {message}", source=doc.source, place=doc.place(where))
-    waivers = []
+        raise WaiverError(f"{format_path(where)}: {message}", source=doc.source, place=doc.place(error_path(error)))
+    waivers: list[Waiver] = []
+    first_line: dict[str, str] = {}
     for index, raw in enumerate(data["waivers"]):
         where = ("waivers", index)
+        if "id" in raw:  # reports count uses per id: two waivers sharing one would hide an unused one
+            if raw["id"] in first_line:
+                raise WaiverError(f"{format_path((*where, 'id'))}: duplicate waiver id '{raw['id']}' (first at line "
+                                  f"{first_line[raw['id']]})", source=doc.source, place=doc.place((*where, "id")))
+            first_line[raw["id"]] = doc.place((*where, "id")).split(":")[0]
         expires = _date(raw["expires"], doc, (*where, "expires"))
         start = _date(raw["created"], doc, (*where, "created")) if "created" in raw else today
         if (expires - start).days > max_days:

@@ -17,6 +17,7 @@ from .errors import PolicycheckError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
+MAX_DEPTH = 100
 
 PathKey = tuple[str | int, ...]
 
@@ -46,7 +47,8 @@ def format_path(path: PathKey) -> str:
     return text or "(document)"
 
 
-def load_yaml(path: Path, error: type[PolicycheckError], *, what: str = "file") -> YamlDocument:
+def load_yaml(path: Path, error: type[PolicycheckError], *, what: str = "file", allow_empty: bool = False
+              ) -> YamlDocument:
     """Read ``path`` as one YAML document; raise ``error`` with file and line:column on any problem."""
     source = str(path)
     try:
@@ -61,21 +63,52 @@ def load_yaml(path: Path, error: type[PolicycheckError], *, what: str = "file") 
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise error(f"{what} is not UTF-8 (byte {exc.start})", source=source) from None
-    return parse_yaml(text, source, error)
+    return parse_yaml(text, source, error, allow_empty=allow_empty)
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as the text written (``expires: 2026-12-31`` stays a string)."""
+    """SafeLoader that keeps dates as the text written (``expires: 2026-12-31`` stays a string).
+
+    It also refuses what would otherwise end in a RecursionError with no place: nesting deeper
+    than :data:`MAX_DEPTH` and an alias inside the node it refers to (``a: &x [*x]``).
+    """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._open_anchors: set[str] = set()
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) and event.anchor in self._open_anchors:
+            raise yaml.composer.ComposerError(None, None, f"recursive alias *{event.anchor} refers to a node that "
+                                              "contains it", event.start_mark)
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                              event.start_mark)
+        anchor = event.anchor if isinstance(event, yaml.CollectionStartEvent) else None
+        self._depth += 1
+        if anchor:
+            self._open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            if anchor:
+                self._open_anchors.discard(anchor)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
-def parse_yaml(text: str, source: str, error: type[PolicycheckError]) -> YamlDocument:
+def parse_yaml(text: str, source: str, error: type[PolicycheckError], *, allow_empty: bool = False) -> YamlDocument:
+    """Parse one document; an empty one (only comments) is an error unless ``allow_empty`` (data None)."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
+            if allow_empty:
+                return YamlDocument(source, None, {})
             raise error("file is empty", source=source)
         marks: dict[PathKey, tuple[int, int]] = {}
         _walk(node, (), marks, [0], source, error)

@@ -30,12 +30,6 @@ def reporter(name: str, description: str, extension: str) -> Callable[[Callable[
 
 def load_reporters() -> Registry[Reporter]:
     """Import the built-in format modules (each registers itself)."""
-    from . import json_report, text  # noqa: F401
+    from . import json_report, junit, markdown, sarif, text  # noqa: F401
 
-    for optional in ("sarif", "junit", "markdown"):
-        try:
-            __import__(f"{__name__}.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{optional}":
-                raise
     return REPORTERS

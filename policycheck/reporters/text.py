@@ -26,6 +26,7 @@ def render(report: Report, colour: bool = False) -> str:
     _findings(console, report)
     _problems(console, report)
     _waivers(console, report)
+    _coverage(console, report)
     _summary(console, report)
     return buffer.getvalue()
 
@@ -70,6 +71,21 @@ def _waivers(console: Console, report: Report) -> None:
     for waiver in report.waivers_unused():
         console.print(Text(f"unused waiver {waiver.id} for {waiver.rule} ({waiver.source}) matched no finding",
                            style="dim"))
+
+
+def _coverage(console: Console, report: Report) -> None:
+    """Findings by legal reference (article): its rules and their result counts."""
+    rows = report.coverage()
+    if not rows:
+        return
+    table = Table(title="coverage by legal reference", box=box.SIMPLE if console.is_terminal else box.ASCII2)
+    table.add_column("reference")
+    table.add_column("rules", overflow="fold")
+    for result in Result:
+        table.add_column(result.value, justify="right")
+    for row in rows:
+        table.add_row(row["reference"], ", ".join(row["rules"]), *(str(row[r.value]) for r in Result))
+    console.print(table)
 
 
 def _summary(console: Console, report: Report) -> None:

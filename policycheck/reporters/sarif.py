@@ -1,0 +1,222 @@
+"""``sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+One rule descriptor per policy rule; one result per failing or erroring finding, and per
+waived finding with the waiver as an accepted suppression. A cloud resource has no source
+file, so each result carries the resource as a logical location and, as its physical
+location, the policy file and line defining the rule (GitHub rejects results without one).
+``partialFingerprints`` carries the finding fingerprint, so an alert stays the same alert
+across runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ..model import Finding, Result, Severity
+from ..policy import Rule
+from ..report import Report
+from . import reporter
+from .sources import locate, roots
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "policycheckFingerprint/v1"
+
+#: severity -> (SARIF level, GitHub security-severity score; None: not a security alert)
+SEVERITY_MAP: dict[Severity, tuple[str, str | None]] = {
+    Severity.CRITICAL: ("error", "9.5"),
+    Severity.HIGH: ("error", "8.0"),
+    Severity.MEDIUM: ("warning", "5.5"),
+    Severity.LOW: ("note", "3.0"),
+    Severity.INFO: ("note", None),
+}
+REPORTED = (Result.FAIL, Result.ERROR, Result.WAIVED)
+MAX_TAGS = 20  # GitHub ignores tags past 20
+
+
+@reporter("sarif", "SARIF 2.1.0 for GitHub code scanning (upload with github/codeql-action/upload-sarif).", "sarif")
+def render(report: Report, colour: bool = False) -> str:
+    return json.dumps(sarif_document(report), indent=2, default=str) + "\n"
+
+
+def sarif_document(report: Report) -> dict[str, Any]:
+    index = {rule.id: position for position, rule in enumerate(report.rules)}
+    results = [_result(f, report, index) for f in report.findings if f.result in REPORTED]
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "policycheck",
+            "version": report.version or "0",
+            "semanticVersion": report.version or "0.0.0",
+            "rules": [_descriptor(rule) for rule in report.rules],
+        }},
+        "originalUriBaseIds": {base: {"uri": root.as_uri() + "/"} for base, root in roots().items()},
+        "invocations": [_invocation(report)],
+        "results": results,
+        "columnKind": "utf16CodeUnits",
+        "properties": _run_properties(report),
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+# -- rules ---------------------------------------------------------------------------------
+def _descriptor(rule: Rule) -> dict[str, Any]:
+    level, score = SEVERITY_MAP[rule.severity]
+    properties: dict[str, Any] = {
+        "tags": (["security", "policycheck", *rule.references])[:MAX_TAGS],
+        "precision": "very-high",
+        "severity": rule.severity.label,
+        "references": list(rule.references),
+        "resource-types": list(rule.resource_types),
+        "pack": rule.pack,
+    }
+    if score is not None:
+        properties["security-severity"] = score
+    return {
+        "id": rule.id,
+        "name": _identifier(rule.title) or rule.id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description or rule.title},
+        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "defaultConfiguration": {"level": level},
+        "properties": properties,
+    }
+
+
+def _identifier(title: str) -> str:
+    """'Personal data stays in the EU' -> 'PersonalDataStaysInTheEu' (SARIF names are identifier-like)."""
+    return "".join(word[:1].upper() + word[1:].lower() for word in re.findall(r"[A-Za-z0-9]+", title))
+
+
+def _help_text(rule: Rule) -> str:
+    parts = [rule.title]
+    if rule.description:
+        parts.append(rule.description)
+    if rule.references:
+        parts.append("Legal references: " + "; ".join(rule.references))
+    if rule.remediation:
+        parts.append("Remediation: " + rule.remediation)
+    parts.append(f"Applies to: {', '.join(rule.resource_types)}. Severity: {rule.severity.label}.")
+    return "\n\n".join(parts)
+
+
+def _help_markdown(rule: Rule) -> str:
+    parts = [f"**{rule.title}**"]
+    if rule.description:
+        parts.append(rule.description)
+    if rule.references:
+        parts.append("**Legal references:** " + ", ".join(rule.references))
+    if rule.remediation:
+        parts.append("**Remediation:** " + rule.remediation)
+    types = ", ".join(f"`{t}`" for t in rule.resource_types)
+    parts.append(f"**Applies to:** {types} · **Severity:** {rule.severity.label}"
+                 + (f" · **Pack:** {rule.pack}" if rule.pack else ""))
+    return "\n\n".join(parts)
+
+
+# -- results -------------------------------------------------------------------------------
+def _result(finding: Finding, report: Report, index: dict[str, int]) -> dict[str, Any]:
+    rule = report.rule(finding.rule_id)
+    level, _ = SEVERITY_MAP[finding.severity]
+    r = finding.resource
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "level": level,
+        "kind": "fail",
+        "message": {"text": _message(finding, rule)},
+        "locations": [{
+            "physicalLocation": _physical(rule),
+            "logicalLocations": [{"name": r.name, "fullyQualifiedName": r.id, "kind": "resource"}],
+        }],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "suppressions": _suppressions(finding),
+        "properties": {
+            "result": finding.result.value,
+            "severity": finding.severity.label,
+            "resource": {"type": r.type, "id": r.id, "name": r.name, "provider": r.provider,
+                         "account": r.account, "region": r.region},
+            "observed": dict(finding.observed),
+        },
+    }
+    if finding.rule_id in index:
+        result["ruleIndex"] = index[finding.rule_id]
+    if report.baseline is not None:
+        result["baselineState"] = "new" if report.is_new(finding) else "unchanged"
+    return result
+
+
+def _message(finding: Finding, rule: Rule | None) -> str:
+    r = finding.resource
+    subject = f"{r.type} '{r.name}' ({r.id})"
+    title = rule.title if rule else finding.rule_id
+    if finding.result is Result.ERROR:
+        return f"{title}: could not evaluate {subject}: {finding.message}"
+    return f"{title}: {subject}: {finding.message}"
+
+
+def _physical(rule: Rule | None) -> dict[str, Any]:
+    located = locate(rule.source if rule else "")
+    if located.base is None:
+        path = Path(located.path)
+        location: dict[str, Any] = {"uri": path.as_uri() if path.is_absolute() else quote(located.path)}
+    else:
+        location = {"uri": quote(located.path), "uriBaseId": located.base}
+    return {"artifactLocation": location, "region": {"startLine": max(1, rule.line if rule else 1)}}
+
+
+def _suppressions(finding: Finding) -> list[dict[str, Any]]:
+    waiver = finding.waiver
+    if finding.result is not Result.WAIVED or waiver is None:
+        return []
+    return [{
+        "kind": "external",  # no "status": it defaults to accepted, and schema revisions disagree on its name
+        "justification": f"{waiver.reason} (waiver {waiver.id}, approved by {waiver.approver}, "
+                         f"expires {waiver.expires})",
+        "properties": {"waiver": waiver.id, "approver": waiver.approver, "expires": waiver.expires},
+    }]
+
+
+# -- run -----------------------------------------------------------------------------------
+def _invocation(report: Report) -> dict[str, Any]:
+    notifications = [{"level": "error", "message": {"text": f"[{p.provider}] {p.scope}: {p.message}"},
+                      "descriptor": {"id": "collection-error"}} for p in report.problems]
+    configuration = [
+        *({"level": "warning", "descriptor": {"id": "waiver-expired"},
+           "message": {"text": f"waiver {w.id} for {w.rule} ({w.source}) expired on {w.expires}; "
+                               "it no longer applies"}} for w in report.waivers_expired),
+        *({"level": "note", "descriptor": {"id": "waiver-unused"},
+           "message": {"text": f"waiver {w.id} for {w.rule} ({w.source}) matched no finding"}}
+          for w in report.waivers_unused()),
+    ]
+    return {
+        "executionSuccessful": not report.problems,
+        "exitCode": report.exit_code,
+        "startTimeUtc": _utc(report.started),
+        "endTimeUtc": _utc(report.finished),
+        "toolExecutionNotifications": notifications,
+        "toolConfigurationNotifications": configuration,
+    }
+
+
+def _run_properties(report: Report) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "packs": [{"name": p.name, "version": p.version} for p in report.packs],
+        "evaluatedOn": report.evaluated_on.isoformat(),
+        "failOn": report.thresholds.fail_on.label,
+        "failOnError": report.thresholds.fail_on_error,
+        "resources": sum(report.resources_by_type.values()),
+        "results": {r.value: report.result_counts.get(r.value, 0) for r in Result},
+        "failing": len(report.failing()),
+    }
+    if report.baseline is not None:
+        properties["baseline"] = {"source": report.baseline_source, "resolved": report.resolved}
+    return properties
+
+
+def _utc(moment: dt.datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds") + "Z"

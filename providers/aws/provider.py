@@ -1,0 +1,139 @@
+"""The AWS provider: S3 buckets, RDS instances and clusters, DynamoDB tables.
+
+Listing runs as independent units (account x region x type) in a bounded thread pool; every
+resource carries lazy fetchers for just the groups the plan needs, so the engine's reads
+decide which calls are made, and only for resources in a rule's scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from policycheck.errors import CollectionError
+from policycheck.model import Resource
+from policycheck.provider import CollectPlan, Provider, ProviderContext
+
+from . import dynamodb, rds, s3
+from .calls import SharedCache, api, call
+from .groups import TypeSpec, actions
+from .scope import Scope
+from .settings import CONFIG_SCHEMA, OPTIONS, Settings
+
+DESCRIBE_REGIONS = api("ec2", "DescribeRegions", "ec2:DescribeRegions")
+#: Connections per client beyond the evaluation threads (listing units, location lookups).
+POOL_HEADROOM = 4
+
+
+@dataclass(frozen=True)
+class Collector:
+    """One resource type: its spec, its lister, and whether it is listed per region."""
+
+    spec: TypeSpec
+    lister: Callable[[Scope, Any], Iterator[Resource]]
+    regional: bool
+
+
+COLLECTORS = (
+    Collector(s3.SPEC, s3.list_buckets, regional=False),
+    Collector(rds.INSTANCE_SPEC, rds.list_instances, regional=True),
+    Collector(rds.CLUSTER_SPEC, rds.list_clusters, regional=True),
+    Collector(dynamodb.SPEC, dynamodb.list_tables, regional=True),
+)
+
+
+class AwsProvider(Provider):
+    """Collects AWS data stores through boto3 (read-only: List/Get/Describe calls only)."""
+
+    name: ClassVar[str] = "aws"
+    description: ClassVar[str] = "Amazon S3 buckets, RDS instances and Aurora clusters, DynamoDB tables"
+    extra: ClassVar[str | None] = "aws"
+    resource_types = tuple(c.spec.type for c in COLLECTORS)
+    options = OPTIONS
+    config_schema = CONFIG_SCHEMA
+
+    def __init__(self, config: dict[str, Any], context: ProviderContext, *,
+                 session_factory: Callable[..., Any] | None = None):
+        super().__init__(config, context)
+        self.settings = Settings.parse(self.config)
+        self._session_factory = session_factory
+
+    # -- collection ----------------------------------------------------------------------------
+    def collect(self, plan: CollectPlan) -> Iterator[Resource]:
+        wanted = [c for c in COLLECTORS if plan.wants_type(c.spec.type.name)]
+        if not wanted:
+            return
+        from .accounts import resolve_targets
+        from .session import Clients, botocore_config, endpoint_override
+
+        settings = self.settings
+        config = botocore_config(max_attempts=settings.max_attempts, connect_timeout=settings.connect_timeout,
+                                 read_timeout=settings.read_timeout, pool=plan.max_workers + POOL_HEADROOM,
+                                 path_style=bool(endpoint_override(settings.endpoint_url)))
+        targets = resolve_targets(settings, self._factory(), lambda s: Clients(s, config, settings.endpoint_url),
+                                  self.context.report_problem)
+        cache = SharedCache()
+        units: list[tuple[Collector, Scope, str | None]] = []
+        for target in targets:
+            scope = Scope(target, plan, cache, settings.regions)
+            regions = self._regions(scope) if any(c.regional for c in wanted) else []
+            for collector in wanted:
+                units.extend((collector, scope, region) for region in (regions if collector.regional else [None]))
+        if not units:
+            return
+        with ThreadPoolExecutor(max(1, min(plan.max_workers, len(units))), "policycheck-aws-list") as pool:
+            futures = [pool.submit(self._list, *unit) for unit in units]
+            for future in as_completed(futures):
+                yield from future.result()
+
+    def _factory(self) -> Callable[..., Any]:
+        if self._session_factory is not None:
+            return self._session_factory
+        import boto3
+
+        return boto3.Session
+
+    def _list(self, collector: Collector, scope: Scope, region: str | None) -> list[Resource]:
+        try:
+            return list(collector.lister(scope, region))
+        except CollectionError as exc:
+            where = f"account {scope.account}" + (f" region {region}" if region else "")
+            self.context.report_problem(where, f"cannot list {collector.spec.type.name}: {exc}")
+            return []
+
+    def _regions(self, scope: Scope) -> list[str]:
+        """Configured regions, else every region enabled in the account."""
+        if self.settings.regions:
+            return list(self.settings.regions)
+        try:
+            answer = call(scope.client("ec2"), DESCRIBE_REGIONS) or {}
+        except CollectionError as exc:
+            self.context.report_problem(f"account {scope.account}", f"cannot list enabled regions: {exc}; "
+                                        "set regions in the config or pass --region")
+            return []
+        return sorted(r["RegionName"] for r in answer.get("Regions", []))
+
+    # -- permissions and demo ------------------------------------------------------------------
+    def permissions(self, plan: CollectPlan) -> list[str]:
+        """IAM actions the plan needs: listing, the groups' calls, and region/account discovery."""
+        wanted = [c for c in COLLECTORS if plan.wants_type(c.spec.type.name)]
+        found: set[str] = set()
+        for collector in wanted:
+            found |= actions(collector.spec, plan)
+        if any(c.regional for c in wanted) and not self.settings.regions:
+            found.add(DESCRIBE_REGIONS.action)
+        if wanted and (self.settings.role_arns or self.settings.org_role):
+            found.add("sts:AssumeRole")
+        if wanted and self.settings.org_role:
+            found.add("organizations:ListAccounts")
+        return sorted(found)
+
+    @classmethod
+    def demo_estate(cls) -> AbstractContextManager[dict[str, Any]]:
+        """A customer-service estate in moto (in-process, no AWS account); yields the provider config."""
+        from .demo import demo_estate
+
+        return demo_estate()

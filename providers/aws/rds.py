@@ -1,0 +1,187 @@
+"""RDS DB instances and Aurora (and Multi-AZ) DB clusters.
+
+The describe calls already carry encryption, backups, deletion protection, public access,
+replicas and tags, so most attributes are known at listing time. Only TLS enforcement
+(parameter groups), the key's manager (KMS) and cluster-wide exposure or global-cluster
+replicas need further calls, each cached per parameter group, key or region.
+Instances that belong to a cluster are covered by the cluster (its storage holds the data);
+their public accessibility counts towards the cluster's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from policycheck.attributes import AttributeSpec as A
+from policycheck.errors import CollectionError
+from policycheck.model import Resource
+
+from .calls import api, paginate
+from .groups import Group, TypeSpec, fetchers, resource_type
+from .rds_tls import tls_parameter
+from .scope import KMS_DESCRIBE_KEY, Scope, location, region_of_arn, replication
+
+INSTANCE_TYPE = "aws.rds.instance"
+CLUSTER_TYPE = "aws.rds.cluster"
+
+DESCRIBE_INSTANCES = api("rds", "DescribeDBInstances", "rds:DescribeDBInstances")
+DESCRIBE_CLUSTERS = api("rds", "DescribeDBClusters", "rds:DescribeDBClusters")
+DB_PARAMETERS = api("rds", "DescribeDBParameters", "rds:DescribeDBParameters")
+CLUSTER_PARAMETERS = api("rds", "DescribeDBClusterParameters", "rds:DescribeDBClusterParameters")
+GLOBAL_CLUSTERS = api("rds", "DescribeGlobalClusters", "rds:DescribeGlobalClusters")
+
+
+class Database:
+    """One instance or cluster description, with what further calls need."""
+
+    __slots__ = ("data", "region", "scope")
+
+    def __init__(self, scope: Scope, region: str, data: dict[str, Any]):
+        self.scope = scope
+        self.region = region
+        self.data = data
+
+    def parameters(self, spec: Any, group: str) -> dict[str, str | None]:
+        """Parameter name -> value of a (cluster) parameter group, read once per run."""
+        key = "DBClusterParameterGroupName" if spec is CLUSTER_PARAMETERS else "DBParameterGroupName"
+
+        def fetch() -> dict[str, str | None]:
+            items = paginate(self.scope.client("rds", self.region), spec, "Parameters", "Marker", "Marker",
+                             **{key: group})
+            return {p["ParameterName"]: p.get("ParameterValue") for p in items}
+
+        return self.scope.cache.get((self.scope.account, self.region, spec.operation, group), fetch)
+
+
+def _instances(scope: Scope, region: str) -> list[dict[str, Any]]:
+    return scope.cache.get((scope.account, region, "rds-instances"), lambda: paginate(
+        scope.client("rds", region), DESCRIBE_INSTANCES, "DBInstances", "Marker", "Marker"))
+
+
+def _common(db: dict[str, Any], region: str) -> dict[str, Any]:
+    encrypted = bool(db.get("StorageEncrypted"))
+    retention = int(db.get("BackupRetentionPeriod") or 0)
+    return {
+        **location(region),
+        "encryption.at_rest": encrypted,
+        "encryption.kms_key": db.get("KmsKeyId") if encrypted else None,
+        "access.public_access_blocked": None,
+        "retention.mechanism": [],
+        "retention.max_age_days": None,
+        "retention.soft_delete_days": 0,  # nothing soft-deleted; backups are backup.*
+        "backup.enabled": retention > 0,
+        "backup.retention_days": retention,
+        "versioning.enabled": None,
+        "logging.access_logging": bool(db.get("EnabledCloudwatchLogsExports")),
+        "deletion_protection.enabled": bool(db.get("DeletionProtection")),
+        "raw.engine": db.get("Engine"),
+        "raw.engine_version": db.get("EngineVersion"),
+        "raw.log_exports": list(db.get("EnabledCloudwatchLogsExports") or []),
+        "raw.iam_auth": bool(db.get("IAMDatabaseAuthenticationEnabled")),
+    }
+
+
+def _tags(db: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in db.get("TagList") or []}
+
+
+# -- group derivations ---------------------------------------------------------------------------
+def _key_management(d: Database) -> dict[str, Any]:
+    if not d.data.get("StorageEncrypted"):
+        return {"encryption.key_management": "none"}
+    return {"encryption.key_management": d.scope.key_management(d.data.get("KmsKeyId"), d.region)}
+
+
+def _instance_tls(d: Database) -> dict[str, Any]:
+    groups = d.data.get("DBParameterGroups") or []
+    return _tls(d, DB_PARAMETERS, groups[0]["DBParameterGroupName"] if groups else None)
+
+
+def _cluster_tls(d: Database) -> dict[str, Any]:
+    return _tls(d, CLUSTER_PARAMETERS, d.data.get("DBClusterParameterGroup"))
+
+
+def _tls(d: Database, spec: Any, group: str | None) -> dict[str, Any]:
+    engine, version = d.data.get("Engine", ""), d.data.get("EngineVersion", "")
+    rule = tls_parameter(engine)
+    if rule is None:
+        raise CollectionError(f"TLS enforcement of engine '{engine}' is not set by a parameter; not collected")
+    value = d.parameters(spec, group).get(rule.name) if group else None
+    return {"encryption.in_transit_enforced": rule.enforced(value, version), "raw.parameter_group": group}
+
+
+def _cluster_access(d: Database) -> dict[str, Any]:
+    members = {m["DBInstanceIdentifier"] for m in d.data.get("DBClusterMembers") or []}
+    public = bool(d.data.get("PubliclyAccessible")) or any(
+        i.get("PubliclyAccessible") for i in _instances(d.scope, d.region) if i["DBInstanceIdentifier"] in members)
+    return {"access.public": public, "access.public_via": ["endpoint"] if public else []}
+
+
+def _cluster_replication(d: Database) -> dict[str, Any]:
+    regions = [region_of_arn(arn) or d.region for arn in d.data.get("ReadReplicaIdentifiers") or []]
+    arn = d.data.get("DBClusterArn")
+    globals_ = d.scope.cache.get((d.scope.account, d.region, "rds-global-clusters"), lambda: paginate(
+        d.scope.client("rds", d.region), GLOBAL_CLUSTERS, "GlobalClusters", "Marker", "Marker"))
+    for cluster in globals_:
+        members = [m.get("DBClusterArn", "") for m in cluster.get("GlobalClusterMembers") or []]
+        if arn in members:
+            regions.extend(r for m in members if m != arn and (r := region_of_arn(m)))
+    return replication(regions)
+
+
+RAW = (
+    A("raw.engine", "string", "Database engine (postgres, mysql, aurora-postgresql, ...)."),
+    A("raw.engine_version", "version", "Engine version."),
+    A("raw.log_exports", "list", "Log types exported to CloudWatch Logs."),
+    A("raw.iam_auth", "bool", "IAM database authentication is enabled."),
+    A("raw.parameter_group", "string", "Parameter group that decides TLS enforcement."),
+    A("raw.multi_az", "bool", "Multi-AZ deployment."),
+    A("raw.members", "list", "Instances of the cluster."),
+)
+
+INSTANCE_GROUPS: dict[str, Group] = {
+    "key_management": Group(("encryption.key_management",), (KMS_DESCRIBE_KEY,), _key_management),
+    "tls": Group(("encryption.in_transit_enforced", "raw.parameter_group"), (DB_PARAMETERS,), _instance_tls),
+}
+CLUSTER_GROUPS: dict[str, Group] = {
+    "key_management": Group(("encryption.key_management",), (KMS_DESCRIBE_KEY,), _key_management),
+    "tls": Group(("encryption.in_transit_enforced", "raw.parameter_group"), (CLUSTER_PARAMETERS,), _cluster_tls),
+    "access": Group(("access.public", "access.public_via"), (DESCRIBE_INSTANCES,), _cluster_access),
+    "replication": Group(("replication.*",), (GLOBAL_CLUSTERS,), _cluster_replication),
+}
+
+RDS_INSTANCE = resource_type(INSTANCE_TYPE, "Amazon RDS DB instance (not part of a cluster)", INSTANCE_GROUPS, RAW)
+RDS_CLUSTER = resource_type(CLUSTER_TYPE, "Amazon Aurora or Multi-AZ DB cluster", CLUSTER_GROUPS, RAW)
+INSTANCE_SPEC = TypeSpec(RDS_INSTANCE, INSTANCE_GROUPS, (DESCRIBE_INSTANCES,))
+CLUSTER_SPEC = TypeSpec(RDS_CLUSTER, CLUSTER_GROUPS, (DESCRIBE_CLUSTERS,))
+
+
+# -- listing -----------------------------------------------------------------------------------
+def list_instances(scope: Scope, region: str) -> Iterator[Resource]:
+    for db in _instances(scope, region):
+        if db.get("DBClusterIdentifier"):
+            continue
+        public = bool(db.get("PubliclyAccessible"))
+        replicas = [region_of_arn(r) or region for r in db.get("ReadReplicaDBInstanceIdentifiers") or []]
+        replicas += [r for b in db.get("DBInstanceAutomatedBackupsReplications") or []
+                     if (r := region_of_arn(b.get("DBInstanceAutomatedBackupsArn", "")))]
+        attributes = {**_common(db, region), **replication(replicas), "access.public": public,
+                      "access.public_via": ["endpoint"] if public else [], "raw.multi_az": bool(db.get("MultiAZ"))}
+        yield _resource(scope, INSTANCE_SPEC, region, db, db["DBInstanceArn"], db["DBInstanceIdentifier"], attributes)
+
+
+def list_clusters(scope: Scope, region: str) -> Iterator[Resource]:
+    clusters = paginate(scope.client("rds", region), DESCRIBE_CLUSTERS, "DBClusters", "Marker", "Marker")
+    for db in clusters:
+        attributes = {**_common(db, region), "raw.multi_az": bool(db.get("MultiAZ")),
+                      "raw.members": sorted(m["DBInstanceIdentifier"] for m in db.get("DBClusterMembers") or [])}
+        yield _resource(scope, CLUSTER_SPEC, region, db, db["DBClusterArn"], db["DBClusterIdentifier"], attributes)
+
+
+def _resource(scope: Scope, spec: TypeSpec, region: str, db: dict[str, Any], arn: str, name: str,
+              attributes: dict[str, Any]) -> Resource:
+    facts = Database(scope, region, db)
+    return Resource(type=spec.type.name, id=arn, name=name, provider="aws", account=scope.account, region=region,
+                    tags=_tags(db), attributes=attributes, fetchers=fetchers(spec, scope.plan, facts),
+                    group_of=spec.type.group_of)

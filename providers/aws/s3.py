@@ -1,0 +1,331 @@
+"""S3 buckets: one listing per account, then only the calls the plan's groups need, per bucket.
+
+Region comes from ListBuckets' ``BucketRegion`` (AWS returns it when a parameter is given);
+endpoints that leave it out (moto, older S3-compatible servers) cost one GetBucketLocation per
+bucket, so the region, and with it the finding fingerprint, never depends on the rules loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from policycheck.attributes import AttributeSpec as A
+from policycheck.errors import CollectionError
+from policycheck.model import Resource
+
+from .calls import Answers, api, call, paginate
+from .cloudtrail import APIS as TRAIL_APIS
+from .cloudtrail import logs_reads
+from .groups import Group, TypeSpec, fetchers, resource_type
+from .s3_access import ALL_BLOCKED, acl_public_grants, effective_block
+from .s3_lifecycle import expiration_days, has_expiry, noncurrent_days
+from .s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
+from .scope import KMS_DESCRIBE_KEY, Scope, location, replication
+
+TYPE_NAME = "aws.s3.bucket"
+
+LIST_BUCKETS = api("s3", "ListBuckets", "s3:ListAllMyBuckets")
+LOCATION = api("s3", "GetBucketLocation", "s3:GetBucketLocation")
+ACCOUNT_BLOCK = api("s3control", "GetPublicAccessBlock", "s3:GetAccountPublicAccessBlock",
+                    "NoSuchPublicAccessBlockConfiguration")
+APIS = {
+    "tagging": api("s3", "GetBucketTagging", "s3:GetBucketTagging", "NoSuchTagSet", "NoSuchTagSetError"),
+    "encryption": api("s3", "GetBucketEncryption", "s3:GetEncryptionConfiguration",
+                      "ServerSideEncryptionConfigurationNotFoundError"),
+    "block": api("s3", "GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock",
+                 "NoSuchPublicAccessBlockConfiguration"),
+    "acl": api("s3", "GetBucketAcl", "s3:GetBucketAcl"),
+    "policy": api("s3", "GetBucketPolicy", "s3:GetBucketPolicy", "NoSuchBucketPolicy"),
+    "lifecycle": api("s3", "GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration",
+                     "NoSuchLifecycleConfiguration"),
+    "object_lock": api("s3", "GetObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration",
+                       "ObjectLockConfigurationNotFoundError"),
+    "versioning": api("s3", "GetBucketVersioning", "s3:GetBucketVersioning"),
+    "logging": api("s3", "GetBucketLogging", "s3:GetBucketLogging"),
+    "replication": api("s3", "GetBucketReplication", "s3:GetReplicationConfiguration",
+                       "ReplicationConfigurationNotFoundError"),
+}
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+
+
+class Bucket:
+    """One bucket: where it is and the API answers read about it so far."""
+
+    __slots__ = ("answers", "name", "region", "regions", "scope")
+
+    def __init__(self, scope: Scope, name: str, region: str | None, regions: Mapping[str, str | None]):
+        self.scope = scope
+        self.name = name
+        self.region = region
+        self.regions = regions  # every bucket of the account -> region, for replication targets
+        self.answers = Answers(self._fetch)
+
+    def _fetch(self, key: str) -> Any:
+        return call(self.scope.client("s3", self.region), APIS[key], Bucket=self.name)
+
+    @property
+    def arns(self) -> list[str]:
+        arn = f"arn:{self.scope.partition}:s3:::{self.name}"
+        return [arn, f"{arn}/*"]
+
+    def block(self) -> dict[str, bool]:
+        """Effective public access block; the bucket's own block is not read when the account's covers all."""
+        account = self.scope.once((), ACCOUNT_BLOCK, None, AccountId=self.scope.account)
+        account_flags = (account or {}).get("PublicAccessBlockConfiguration") or {}
+        if all(account_flags.get(flag) for flag in ALL_BLOCKED):
+            return effective_block(account_flags, {})
+        bucket = self.answers["block"]
+        return effective_block(account_flags, (bucket or {}).get("PublicAccessBlockConfiguration") or {})
+
+    def policy(self) -> PolicyVerdict:
+        answer = self.answers["policy"]
+        if not answer or not answer.get("Policy"):
+            return NO_POLICY
+        return evaluate_policy(answer["Policy"], service="s3", resources=self.arns, own_account=self.scope.account)
+
+    def encryption(self) -> tuple[str | None, str | None]:
+        """Default encryption algorithm and KMS key (None, None when there is none)."""
+        answer = self.answers["encryption"] or {}
+        for rule in answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", []):
+            default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+            if default.get("SSEAlgorithm"):
+                return default["SSEAlgorithm"], default.get("KMSMasterKeyID")
+        return None, None
+
+    def lifecycle_rules(self) -> list[dict[str, Any]]:
+        return (self.answers["lifecycle"] or {}).get("Rules", [])
+
+    def versioned(self) -> bool:
+        """Versioning on now or earlier (suspended buckets keep their old versions)."""
+        return (self.answers["versioning"] or {}).get("Status") in ("Enabled", "Suspended")
+
+    def lock(self) -> dict[str, Any]:
+        config = (self.answers["object_lock"] or {}).get("ObjectLockConfiguration") or {}
+        retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
+        days = retention.get("Days") or (retention["Years"] * 365 if retention.get("Years") else None)
+        return {"raw.object_lock_enabled": config.get("ObjectLockEnabled") == "Enabled",
+                "raw.object_lock_mode": retention.get("Mode"), "raw.object_lock_days": days}
+
+
+# -- group derivations -------------------------------------------------------------------------
+def _tags(b: Bucket) -> dict[str, Any]:
+    answer = b.answers["tagging"] or {}
+    return {"tags": {t["Key"]: t["Value"] for t in answer.get("TagSet", [])}}
+
+
+def _encryption(b: Bucket) -> dict[str, Any]:
+    algorithm, key = b.encryption()
+    answer = b.answers["encryption"] or {}
+    rules = answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    return {
+        "encryption.at_rest": algorithm is not None,
+        "encryption.kms_key": key or ("alias/aws/s3" if algorithm in KMS_ALGORITHMS else None),
+        "raw.sse_algorithm": algorithm,
+        "raw.bucket_key_enabled": any(r.get("BucketKeyEnabled") for r in rules),
+    }
+
+
+def _key_management(b: Bucket) -> dict[str, Any]:
+    algorithm, key = b.encryption()
+    if algorithm is None:
+        value = "none"
+    elif algorithm in KMS_ALGORITHMS:
+        value = b.scope.key_management(key, b.region or b.scope.target.clients.home_region)
+    else:
+        value = "provider-managed"
+    return {"encryption.key_management": value}
+
+
+def _public_access_block(b: Bucket) -> dict[str, Any]:
+    flags = b.block()
+    return {"access.public_access_blocked": all(flags.values()), "raw.public_access_block": flags}
+
+
+def _access(b: Bucket) -> dict[str, Any]:
+    """Public via ACL or policy; a block that ignores public ACLs / restricts public policies makes that call moot."""
+    flags = b.block()
+    via: list[str] = []
+    grants: list[str] = []
+    statements: tuple[str, ...] = ()
+    if not flags["IgnorePublicAcls"]:
+        grants = acl_public_grants(b.answers["acl"] or {})
+        if grants:
+            via.append("acl")
+    if not flags["RestrictPublicBuckets"]:
+        statements = b.policy().public_statements
+        if statements:
+            via.append("policy")
+    return {"access.public": bool(via), "access.public_via": via, "raw.acl_public_grants": grants,
+            "raw.policy_public_statements": list(statements)}
+
+
+def _tls(b: Bucket) -> dict[str, Any]:
+    return {"encryption.in_transit_enforced": b.policy().tls_enforced}
+
+
+def _policy_accounts(b: Bucket) -> dict[str, Any]:
+    return {"raw.policy_accounts": list(b.policy().accounts)}
+
+
+def _lifecycle(b: Bucket) -> dict[str, Any]:
+    rules = b.lifecycle_rules()
+    current, noncurrent = expiration_days(rules), noncurrent_days(rules)
+    max_age = current
+    if current is not None and b.versioned():
+        max_age = None if noncurrent is None else current + noncurrent
+    return {"retention.max_age_days": max_age, "raw.lifecycle_expiration_days": current,
+            "raw.lifecycle_noncurrent_days": noncurrent}
+
+
+def _retention(b: Bucket) -> dict[str, Any]:
+    mechanisms = ["lifecycle"] if has_expiry(b.lifecycle_rules()) else []
+    lock = b.lock()
+    if lock["raw.object_lock_enabled"] and lock["raw.object_lock_days"]:
+        mechanisms.append("object-lock")
+    return {"retention.mechanism": mechanisms, **lock}
+
+
+def _object_lock(b: Bucket) -> dict[str, Any]:
+    return b.lock()
+
+
+def _versioning(b: Bucket) -> dict[str, Any]:
+    answer = b.answers["versioning"] or {}
+    enabled = answer.get("Status") == "Enabled"
+    return {"versioning.enabled": enabled, "backup.enabled": enabled, "raw.mfa_delete": answer.get("MFADelete") ==
+            "Enabled"}
+
+
+def _soft_delete(b: Bucket) -> dict[str, Any]:
+    days = noncurrent_days(b.lifecycle_rules()) if b.versioned() else 0
+    return {"retention.soft_delete_days": days, "backup.retention_days": days}
+
+
+def _logging(b: Bucket) -> dict[str, Any]:
+    """Server access logging, else CloudTrail data events on the bucket's objects."""
+    enabled = (b.answers["logging"] or {}).get("LoggingEnabled") or {}
+    logged = bool(enabled) or logs_reads(b.scope, b.region or b.scope.target.clients.home_region, "s3", b.arns[0])
+    return {"logging.access_logging": logged, "raw.logging_target": enabled.get("TargetBucket")}
+
+
+def _replication(b: Bucket) -> dict[str, Any]:
+    config = (b.answers["replication"] or {}).get("ReplicationConfiguration") or {}
+    targets = {r.get("Destination", {}).get("Bucket", "").split(":::")[-1]
+               for r in config.get("Rules", []) if r.get("Status") == "Enabled"}
+    return replication([_bucket_region(b.scope, name, b.regions) for name in sorted(targets) if name])
+
+
+def _deletion_protection(b: Bucket) -> dict[str, Any]:
+    lock = b.lock()
+    mfa = (b.answers["versioning"] or {}).get("MFADelete") == "Enabled"
+    return {"deletion_protection.enabled": bool(lock["raw.object_lock_enabled"] and lock["raw.object_lock_days"])
+            or mfa}
+
+
+GROUPS: dict[str, Group] = {
+    "tags": Group(("tags",), (APIS["tagging"],), _tags),
+    "encryption": Group(("encryption.at_rest", "encryption.kms_key", "raw.sse_algorithm", "raw.bucket_key_enabled"),
+                        (APIS["encryption"],), _encryption),
+    "key_management": Group(("encryption.key_management",), (APIS["encryption"], KMS_DESCRIBE_KEY), _key_management),
+    "public_access_block": Group(("access.public_access_blocked", "raw.public_access_block"),
+                                 (ACCOUNT_BLOCK, APIS["block"]), _public_access_block),
+    "access": Group(("access.public", "access.public_via", "raw.acl_public_grants", "raw.policy_public_statements"),
+                    (ACCOUNT_BLOCK, APIS["block"], APIS["acl"], APIS["policy"]), _access),
+    "tls": Group(("encryption.in_transit_enforced",), (APIS["policy"],), _tls),
+    "policy": Group(("raw.policy_accounts",), (APIS["policy"],), _policy_accounts),
+    "lifecycle": Group(("retention.max_age_days", "raw.lifecycle_*"), (APIS["lifecycle"], APIS["versioning"]),
+                       _lifecycle),
+    "retention": Group(("retention.mechanism",), (APIS["lifecycle"], APIS["object_lock"]), _retention),
+    "object_lock": Group(("raw.object_lock_*",), (APIS["object_lock"],), _object_lock),
+    "versioning": Group(("versioning.enabled", "backup.enabled", "raw.mfa_delete"), (APIS["versioning"],),
+                        _versioning),
+    "soft_delete": Group(("retention.soft_delete_days", "backup.retention_days"),
+                         (APIS["versioning"], APIS["lifecycle"]), _soft_delete),
+    "logging": Group(("logging.access_logging", "raw.logging_target"), (APIS["logging"], *TRAIL_APIS), _logging),
+    "replication": Group(("replication.*",), (APIS["replication"], LOCATION), _replication),
+    "deletion_protection": Group(("deletion_protection.enabled",), (APIS["object_lock"], APIS["versioning"]),
+                                 _deletion_protection),
+}
+
+RAW = (
+    A("raw.sse_algorithm", "string", "Default encryption algorithm: AES256, aws:kms, aws:kms:dsse, or null."),
+    A("raw.bucket_key_enabled", "bool", "S3 Bucket Key is enabled for SSE-KMS."),
+    A("raw.public_access_block", "map", "Effective public access block flags (account OR bucket)."),
+    A("raw.acl_public_grants", "list", "Permissions the ACL grants to AllUsers/AuthenticatedUsers (when not moot)."),
+    A("raw.policy_public_statements", "list", "Sids of bucket-policy statements that make the bucket public."),
+    A("raw.policy_accounts", "list", "Other AWS accounts the bucket policy grants access to (e.g. a processor)."),
+    A("raw.lifecycle_expiration_days", "int", "Days after which a lifecycle rule covering every object expires it."),
+    A("raw.lifecycle_noncurrent_days", "int", "Days after which noncurrent versions of every object are deleted."),
+    A("raw.object_lock_enabled", "bool", "Object Lock is enabled on the bucket."),
+    A("raw.object_lock_mode", "string", "Default retention mode: GOVERNANCE, COMPLIANCE, or null."),
+    A("raw.object_lock_days", "int", "Default Object Lock retention in days, or null."),
+    A("raw.mfa_delete", "bool", "MFA delete is enabled."),
+    A("raw.logging_target", "string", "Bucket receiving the server access logs."),
+)
+
+S3_BUCKET = resource_type(TYPE_NAME, "Amazon S3 bucket", GROUPS, RAW)
+SPEC = TypeSpec(S3_BUCKET, GROUPS, (LIST_BUCKETS, LOCATION))
+
+
+# -- listing ---------------------------------------------------------------------------------
+def list_buckets(scope: Scope, region: str | None = None) -> Iterator[Resource]:
+    """Every bucket of the account (in the configured regions), with lazy fetchers for the plan's groups."""
+    client = scope.client("s3")
+    listed = paginate(client, LIST_BUCKETS, "Buckets", "ContinuationToken", "ContinuationToken", MaxBuckets=10000)
+    names = [b["Name"] for b in listed]
+    known = {b["Name"]: b.get("BucketRegion") for b in listed}
+    regions: dict[str, str | None] = dict(known)
+    missing = [name for name, r in known.items() if not r]
+    failures: dict[str, CollectionError] = {}
+    if missing:
+        workers = max(1, min(scope.plan.max_workers, len(missing)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="policycheck-s3-location") as pool:
+            for name, outcome in zip(missing, pool.map(lambda n: _safe_location(scope, n), missing), strict=True):
+                if isinstance(outcome, CollectionError):
+                    failures[name] = outcome
+                else:
+                    regions[name] = outcome
+    for name in names:
+        bucket_region = regions.get(name)
+        if scope.regions and bucket_region and bucket_region not in scope.regions:
+            continue
+        yield _resource(scope, name, bucket_region, regions, failures.get(name))
+
+
+def _resource(scope: Scope, name: str, region: str | None, regions: Mapping[str, str | None],
+              failure: CollectionError | None) -> Resource:
+    bucket = Bucket(scope, name, region, regions)
+    attributes: dict[str, Any] = location(region) if region else {}
+    unknown = {k: str(failure) for k in ("location.region", "location.country", "location.jurisdiction")} \
+        if failure else None
+    return Resource(type=TYPE_NAME, id=f"arn:{scope.partition}:s3::{scope.account}:{name}", name=name,
+                    provider="aws", account=scope.account, region=region or "", attributes=attributes,
+                    unknown=unknown, fetchers=fetchers(SPEC, scope.plan, bucket), group_of=S3_BUCKET.group_of)
+
+
+def _safe_location(scope: Scope, name: str) -> str | CollectionError:
+    try:
+        return _location(scope, name)
+    except CollectionError as exc:
+        return exc
+
+
+def _location(scope: Scope, name: str) -> str:
+    answer = call(scope.client("s3"), LOCATION, Bucket=name) or {}
+    return normalise_location(answer.get("LocationConstraint"))
+
+
+def normalise_location(constraint: str | None) -> str:
+    """GetBucketLocation's answer as a region: empty is us-east-1, the legacy ``EU`` is eu-west-1."""
+    if not constraint:
+        return "us-east-1"
+    return {"EU": "eu-west-1"}.get(constraint, constraint)
+
+
+def _bucket_region(scope: Scope, name: str, regions: Mapping[str, str | None]) -> str:
+    region = regions.get(name)
+    if region:
+        return region
+    return scope.cache.get((scope.account, "bucket-region", name), lambda: _location(scope, name))

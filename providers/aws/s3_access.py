@@ -1,0 +1,27 @@
+"""Public exposure through S3's public access block and ACL grants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+ALL_BLOCKED = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+PUBLIC_GROUPS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
+}
+
+
+def effective_block(account: Mapping[str, Any], bucket: Mapping[str, Any]) -> dict[str, bool]:
+    """Each flag is in force when the account or the bucket sets it."""
+    return {flag: bool(account.get(flag)) or bool(bucket.get(flag)) for flag in ALL_BLOCKED}
+
+
+def acl_public_grants(acl: Mapping[str, Any]) -> list[str]:
+    """``Group:PERMISSION`` for every grant to everyone or to any authenticated AWS user."""
+    found = []
+    for grant in acl.get("Grants", []):
+        group = PUBLIC_GROUPS.get((grant.get("Grantee") or {}).get("URI", ""))
+        if group:
+            found.append(f"{group}:{grant.get('Permission', '')}")
+    return sorted(set(found))

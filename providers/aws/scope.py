@@ -1,0 +1,72 @@
+"""What a listing unit works with: one account, the plan, and the run's shared caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from policycheck.provider import CollectPlan
+from policycheck.regions import locate
+
+from .accounts import Target
+from .calls import Api, SharedCache, api, call
+
+KMS_DESCRIBE_KEY = api("kms", "DescribeKey", "kms:DescribeKey")
+
+
+@dataclass
+class Scope:
+    target: Target
+    plan: CollectPlan
+    cache: SharedCache
+    regions: tuple[str, ...]  # explicit region filter; empty = every region
+
+    @property
+    def account(self) -> str:
+        return self.target.account
+
+    @property
+    def partition(self) -> str:
+        return self.target.partition
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.target.clients(service, region)
+
+    def once(self, key: tuple, spec: Api, region: str | None, **params: Any) -> Any:
+        """One account-wide answer, requested once per run (e.g. the account's public access block)."""
+        return self.cache.get((self.account, region, spec.operation, *key),
+                              lambda: call(self.client(spec.service, region), spec, **params))
+
+    def key_management(self, key_id: str | None, region: str) -> str:
+        """provider-managed or customer-managed, from the KMS key's manager (one DescribeKey per key)."""
+        if not key_id or "alias/aws/" in key_id:
+            return "provider-managed"
+        if key_id.startswith("arn:"):
+            region = key_id.split(":")[3] or region
+        answer = self.once((key_id,), KMS_DESCRIBE_KEY, region, KeyId=key_id) or {}
+        manager = answer.get("KeyMetadata", {}).get("KeyManager")
+        return "customer-managed" if manager == "CUSTOMER" else "provider-managed"
+
+
+def location(region: str | None) -> dict[str, Any]:
+    return locate("aws", region)
+
+
+def replication(regions: list[str]) -> dict[str, Any]:
+    """``replication.*`` from replica regions (sorted, unique)."""
+    unique = sorted(set(regions))
+    return {"replication.regions": unique,
+            "replication.jurisdictions": sorted({location(r)["location.jurisdiction"] for r in unique})}
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def region_of_arn(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] or None if len(parts) > 5 and parts[0] == "arn" else None

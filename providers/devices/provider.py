@@ -1,0 +1,168 @@
+"""``DeviceProvider``: home-office device inventories joined with the staff register."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from policycheck.errors import ConfigError
+from policycheck.model import Resource
+from policycheck.privacy import Pseudonymiser
+from policycheck.provider import CollectPlan, Provider, ProviderOption
+
+from .build import DEVICE_TYPE, Builder
+from .detect import format_named, read_inventory
+from .formats import FORMATS, InventorySource
+from .record import DeviceRecord, PageMark
+from .register import StaffRegister
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "inventories"
+DEMO_KEY = "policycheck-demo-pseudonym-key-not-secret"
+
+_INVENTORY_ITEM = {
+    "oneOf": [
+        {"type": "string", "description": "PATH, or FORMAT:PATH to skip detection"},
+        {"type": "object", "required": ["path"], "additionalProperties": False, "properties": {
+            "path": {"type": "string"},
+            "format": {"type": "string"},
+            "label": {"type": "string", "description": "Name used for the file in findings (default: file name)"},
+            "date_order": {"enum": ["mdy", "dmy"], "description": "How to read 03/04/2026 (default mdy)"},
+            "encoding": {"type": "string", "description": "Force an encoding, e.g. cp1252"},
+        }},
+    ]
+}
+
+
+class DeviceProvider(Provider):
+    """Devices from osquery, Fleet, Intune, Jamf or policycheck CSV/JSON inventories."""
+
+    name = "devices"
+    description = "Home-office device inventories (osquery, Fleet, Intune, Jamf, CSV/JSON) and the staff register"
+    extra = None
+    resource_types = (DEVICE_TYPE,)
+    options: ClassVar[tuple[ProviderOption, ...]] = (
+        ProviderOption("--inventory", "inventories", "Device inventory file, PATH or FORMAT:PATH (repeatable)."),
+        ProviderOption("--inventory-format", "inventory_format",
+                       "Format of --inventory files given without FORMAT: (default: detect).", multiple=False),
+        ProviderOption("--register", "register", "Staff register CSV (agreements, training, home country).",
+                       multiple=False),
+    )
+    config_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "inventories": {"type": "array", "items": _INVENTORY_ITEM},
+            "inventory_format": {"type": "string"},
+            "register": {"type": "string", "description": "Staff register CSV"},
+            "register_date_order": {"enum": ["mdy", "dmy"]},
+            "as_of": {"type": "string", "format": "date", "description": "Day ages are counted to (default today)"},
+            "shard": {"type": "string", "pattern": "^[0-9]+/[1-9][0-9]*$",
+                      "description": "i/n: read only every n-th device of each file, starting at the i-th (0-based)"},
+            "pseudonym_key": {"type": "string", "minLength": 16, "description": (
+                "Key for pseudonyms; prefer the POLICYCHECK_PSEUDONYM_KEY environment variable")},
+        },
+    }
+
+    # -- configuration ------------------------------------------------------------------
+    def sources(self) -> list[InventorySource]:
+        items = self.config.get("inventories") or []
+        if isinstance(items, str | Mapping):
+            items = [items]
+        default_format = self.config.get("inventory_format") or None
+        if default_format:
+            format_named(default_format)
+        sources = [self._source(item, default_format) for item in items]
+        if not sources:
+            raise ConfigError("devices: no inventory given (--inventory PATH or devices.inventories)")
+        shard = self.shard()
+        return [replace(s, shard=shard) for s in sources]
+
+    def shard(self) -> tuple[int, int]:
+        text = str(self.config.get("shard") or "0/1")
+        index, _, count = text.partition("/")
+        if not (index.isdigit() and count.isdigit() and 0 <= int(index) < int(count)):
+            raise ConfigError(f"devices.shard: expected i/n with 0 <= i < n, got '{text}'")
+        return int(index), int(count)
+
+    @staticmethod
+    def _source(item: str | Mapping[str, Any], default_format: str | None) -> InventorySource:
+        if isinstance(item, Mapping):
+            fmt = item.get("format") or default_format
+            if fmt:
+                format_named(fmt)
+            return InventorySource(Path(item["path"]), fmt, item.get("label", ""), item.get("date_order", "mdy"),
+                                   item.get("encoding"))
+        head, sep, rest = str(item).partition(":")
+        if sep and head in FORMATS:
+            return InventorySource(Path(rest), head)
+        return InventorySource(Path(str(item)), default_format)
+
+    def as_of(self) -> date:
+        value = self.config.get("as_of")
+        if not value:
+            return datetime.now(UTC).date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(f"devices.as_of: not a date '{value}' (use YYYY-MM-DD)") from None
+
+    def builder(self) -> Builder:
+        as_of = self.as_of()
+        register = None
+        if self.config.get("register"):
+            register = StaffRegister.load(Path(self.config["register"]), as_of,
+                                          date_order=self.config.get("register_date_order", "mdy"))
+            log.info("staff register %s: %d people", register.name, len(register))
+        key = self.context.pseudonym_key or self.config.get("pseudonym_key") or None
+        pseudonym = Pseudonymiser.from_context(key, reveal=self.context.reveal_identities)
+        return Builder(pseudonym, as_of, register)
+
+    # -- collection ---------------------------------------------------------------------
+    def collect(self, plan: CollectPlan) -> Iterator[Resource]:
+        if not plan.wants_type(DEVICE_TYPE.name):
+            return
+        sources = self.sources()
+        builder = self.builder()
+        pages: dict[str, list[PageMark]] = {}
+        for source in sources:
+            devices = malformed = 0
+            for item in read_inventory(source):
+                if isinstance(item, PageMark):
+                    pages.setdefault(item.format, []).append(item)
+                    continue
+                devices += 1
+                malformed += _is_malformed(item)
+                yield builder.resource(item)
+            log.info("%s: %d devices (%d with unreadable values)", source.name, devices, malformed)
+        for marks in pages.values():
+            if all(mark.has_next for mark in marks):
+                last = marks[-1]
+                self.context.report_problem(last.source, (
+                    f"line {last.line}: every page read has an @odata.nextLink; the following page(s) were not "
+                    "supplied, so their devices were not checked"))
+
+    @classmethod
+    @contextmanager
+    def demo_estate(cls) -> Iterator[dict[str, Any]]:
+        """The demo inventories and staff register shipped in ``examples/inventories``."""
+        if not EXAMPLES.is_dir():
+            raise ConfigError(f"the demo inventories are missing ({EXAMPLES})")
+        yield {
+            "inventories": [str(EXAMPLES / "intune-devices.csv"), str(EXAMPLES / "jamf-computers.json"),
+                            str(EXAMPLES / "laptops.csv")],
+            "register": str(EXAMPLES / "staff-register.csv"),
+            "pseudonym_key": DEMO_KEY,
+        }
+
+
+def _is_malformed(rec: DeviceRecord) -> int:
+    return int(any(" line " in reason for reason in rec.problems.values()))

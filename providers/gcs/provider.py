@@ -1,0 +1,75 @@
+"""The ``gcs`` provider: Cloud Storage buckets of one or more projects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar
+
+from policycheck.errors import ConfigError
+from policycheck.model import Resource
+from policycheck.provider import CollectPlan, Provider, ProviderContext, ProviderOption
+
+from .api import GcsApi
+from .collector import Collector
+from .connection import connect
+from .schema import BUCKET, GET_PERMISSION, GROUP_PERMISSIONS, LIST_PERMISSION
+from .settings import CONFIG_SCHEMA, GcsSettings
+
+
+class GcsProvider(Provider):
+    """Google Cloud Storage buckets, normalised to the shared data-store vocabulary.
+
+    Read-only: one buckets.list per project, plus buckets.getIamPolicy (and legacy ACL reads)
+    only for buckets whose public exposure a rule reads.
+    """
+
+    name: ClassVar[str] = "gcs"
+    description: ClassVar[str] = "Google Cloud Storage buckets (google-cloud-storage)"
+    extra: ClassVar[str | None] = "gcp"
+    resource_types = (BUCKET,)
+    options = (
+        ProviderOption("--project", "projects", "GCP project id to scan (repeatable); default: the "
+                       "credentials' project."),
+        ProviderOption("--gcp-credentials", "credentials_file", "Google credentials file (service-account "
+                       "key, workload identity federation); default: Application Default Credentials.",
+                       multiple=False),
+        ProviderOption("--gcs-bucket", "buckets", "Scan only this bucket, as PROJECT/BUCKET (repeatable)."),
+    )
+    config_schema = CONFIG_SCHEMA
+
+    def __init__(self, config: Mapping[str, Any], context: ProviderContext):
+        super().__init__(config, context)
+        self.settings = GcsSettings.from_config(self.config)
+
+    def collect(self, plan: CollectPlan) -> Iterator[Resource]:
+        if not plan.wants_type(BUCKET.name):
+            return
+        connection = connect(self.settings, pool_size=max(10, plan.max_workers))
+        api = GcsApi(connection.client, endpoint=connection.endpoint, timeout=self.settings.timeout)
+        collector = Collector(api, plan, self.context.report_problem)
+        if self.settings.buckets:
+            yield from collector.named(self.settings.buckets)
+        else:
+            yield from collector.listed(self.settings.projects or _default(connection.default_project))
+
+    def permissions(self, plan: CollectPlan) -> list[str]:
+        if not plan.wants_type(BUCKET.name):
+            return []
+        needed = {GET_PERMISSION if self.settings.buckets else LIST_PERMISSION}
+        for group in plan.groups(BUCKET):
+            needed.update(GROUP_PERMISSIONS.get(group, ()))
+        return sorted(needed)
+
+    @classmethod
+    def demo_estate(cls) -> AbstractContextManager[dict[str, Any]] | None:
+        from .demo import demo_estate
+
+        return demo_estate()
+
+
+def _default(project: str | None) -> tuple[str, ...]:
+    if not project:
+        raise ConfigError("gcs: no GCP project to scan; set providers.gcs.projects in policycheck.yaml "
+                          "or pass --project")
+    return (project,)

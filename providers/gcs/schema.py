@@ -1,0 +1,25 @@
+"""The ``gcp.storage.bucket`` resource type: the shared vocabulary bound to Cloud Storage calls."""
+
+from __future__ import annotations
+
+from policycheck.attributes import ResourceType, bind_groups
+from policycheck.vocabulary import DATA_STORE
+
+#: Collection group read from the bucket's IAM policy (and legacy ACLs where uniform access is off).
+ACCESS = "access"
+
+#: Every other attribute comes from the bucket resource of one buckets.list (or buckets.get) call.
+GROUPS = {ACCESS: ["access.public", "access.public_via"]}
+
+BUCKET = ResourceType(
+    name="gcp.storage.bucket",
+    description="A Cloud Storage bucket (one per project and name).",
+    provider="gcs",
+    kind="data-store",
+    attributes=bind_groups(DATA_STORE, GROUPS),
+)
+
+#: IAM permissions per way of reading: listing, explicit bucket gets, and each lazy group.
+LIST_PERMISSION = "storage.buckets.list"
+GET_PERMISSION = "storage.buckets.get"
+GROUP_PERMISSIONS = {ACCESS: ("storage.buckets.getIamPolicy",)}

@@ -1,0 +1,164 @@
+"""Fixtures for the AWS provider: moto in-process, a moto server subprocess, request recording."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from policycheck.providers.aws import AwsProvider
+
+from policycheck.model import Resource
+from policycheck.provider import CollectPlan, ProviderContext
+
+ACCOUNT = "123456789012"
+
+
+def clean_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user profile, endpoint or credential from the machine leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto in-process; yields a boto3 session for building the estate."""
+    clean_aws_env(monkeypatch)
+    with mock_aws():
+        yield boto3.Session(region_name="us-east-1")
+
+
+@dataclass
+class Recorder:
+    """A session factory that records every API operation (and HTTP attempt) the provider makes."""
+
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    sends: list[tuple[str, str]] = field(default_factory=list)
+    session_kwargs: dict[str, Any] = field(default_factory=dict)
+    first_send_handlers: list[tuple[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        session = boto3.Session(**{**self.session_kwargs, **kwargs})
+        session.events.register("before-call", self._call)
+        session.events.register_first("before-send", self._send)
+        for event, handler in self.first_send_handlers:
+            session.events.register_first(event, handler)
+        return session
+
+    def _call(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.calls.append((model.service_model.service_name, model.name))
+
+    def _send(self, request: Any, **_: Any) -> None:
+        with self._lock:
+            self.sends.append((request.method, request.url))
+
+    def operations(self, service: str | None = None) -> list[str]:
+        return [op for svc, op in self.calls if service is None or svc == service]
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(name="collect")
+def collect_fixture() -> Any:
+    """``collect(config, needs, factory=..., context=...)`` -> resources."""
+    return collect
+
+
+@pytest.fixture(name="make_bucket")
+def make_bucket_fixture() -> Any:
+    return make_bucket
+
+
+def plan_for(needs: dict[str, set[str] | None] | None, workers: int = 8) -> CollectPlan:
+    """A plan reading ``needs`` per type; None for a type means every attribute of it (and its tags)."""
+    if needs is None:
+        return CollectPlan(max_workers=workers)
+    types = {t.name: t for t in AwsProvider.resource_types}
+    every = {name: {a.name for a in types[name].attributes} | {"tags.any"} for name in needs}
+    return CollectPlan(needs={k: frozenset(every[k] if v is None else v) for k, v in needs.items()},
+                       max_workers=workers)
+
+
+def collect(config: dict[str, Any] | None = None, needs: dict[str, set[str]] | None = None, *,
+            factory: Any = None, context: ProviderContext | None = None) -> list[Resource]:
+    provider = AwsProvider(config or {"regions": ["us-east-1", "eu-central-1"]}, context or ProviderContext(),
+                           session_factory=factory)
+    return list(provider.collect(plan_for(needs)))
+
+
+def by_name(resources: list[Resource]) -> dict[str, Resource]:
+    return {r.name: r for r in resources}
+
+
+def make_bucket(session: Any, name: str, region: str = "us-east-1", **settings: Any) -> Any:
+    s3 = session.client("s3", region_name=region)
+    s3.create_bucket(Bucket=name, **({} if region == "us-east-1" else
+                                     {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+    if "tags" in settings:
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v}
+                                                               for k, v in settings["tags"].items()]})
+    return s3
+
+
+# -- moto server subprocess -----------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class MotoServer:
+    url: str
+    process: subprocess.Popen
+
+    def reset(self) -> None:
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """``python -m moto.server`` on a free port of 127.0.0.1, for end-to-end CLI tests."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("moto server did not start") from None
+            time.sleep(0.1)
+    try:
+        yield MotoServer(url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,82 @@
+"""Inventories are streamed: devices come out while the file is read, memory does not grow with the file."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import pytest
+from policycheck.providers.devices import DeviceProvider, jsonstream
+
+from policycheck.errors import InputError
+from policycheck.provider import CollectPlan, ProviderContext
+
+from .conftest import AS_OF, FIXTURES, KEY, run
+
+HEADER = "device_id,hostname,owner,os_name,os_version,disk_encrypted,screen_lock_enabled,firewall_enabled,last_seen,managed\n"
+
+
+def provider(*paths: str) -> DeviceProvider:
+    return DeviceProvider({"inventories": list(paths), "as_of": AS_OF},
+                          ProviderContext(reveal_identities=False, pseudonym_key=KEY))
+
+
+def test_devices_are_yielded_before_the_end_of_the_file_is_read(tmp_path):
+    path = tmp_path / "inventory.csv"
+    rows = "".join(f"d{i},h{i},a{i}@example.com,Windows,10.0.22631,true,true,true,2026-11-01,true\n"
+                   for i in range(5))
+    path.write_text(HEADER + rows + 'd9,"h9')  # truncated inside a quoted field at the very end
+    devices = provider(str(path)).collect(CollectPlan())
+    first = next(devices)
+    assert first.get("encryption.at_rest") is True
+    assert sum(1 for _ in zip(range(4), devices, strict=False)) == 4
+    with pytest.raises(InputError, match="line 7: the file ends inside a quoted field"):
+        next(devices)
+
+
+def test_memory_stays_flat_while_streaming(tmp_path):
+    path = tmp_path / "big.csv"
+    with path.open("w") as f:
+        f.write(HEADER)
+        for i in range(60_000):
+            f.write(f"dev-{i:06d},host-{i:06d},agent{i % 997}@example.com,macOS,14.{i % 8}.1,"
+                    f"{'true' if i % 7 else 'false'},true,true,2026-10-{1 + i % 28:02d}T08:00:00Z,true\n")
+    size = path.stat().st_size
+    gc.collect()
+    tracemalloc.start()
+    count = 0
+    for resource in provider(str(path)).collect(CollectPlan()):
+        count += resource.get("encryption.at_rest") is not None
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert count == 60_000
+    assert size > 5_000_000 and peak < 2_000_000  # far below the file size: nothing accumulates
+
+
+def test_plan_without_devices_reads_nothing():
+    assert list(provider("/does/not/exist.csv").collect(CollectPlan(needs={"aws.s3.bucket": frozenset()}))) == []
+
+
+@pytest.mark.parametrize("name", ["intune-managed-devices-page1.json", "jamf-computers-inventory.json",
+                                  "fleet-hosts.json", "osqueryi-macos.json"])
+def test_json_parsed_in_tiny_chunks_gives_the_same_devices(monkeypatch, name):
+    expected = [(d.id, d.known_attributes, d.unknown_attributes) for d in run({"inventories": [str(FIXTURES / name)]})]
+    monkeypatch.setattr(jsonstream, "CHUNK", 5)
+    chunked = [(d.id, d.known_attributes, d.unknown_attributes) for d in run({"inventories": [str(FIXTURES / name)]})]
+    assert chunked == expected
+
+
+def test_concatenated_pages_in_one_file(tmp_path):
+    pages = "\n".join((FIXTURES / f"intune-managed-devices-page{n}.json").read_text() for n in (1, 2))
+    path = tmp_path / "all-pages.json"
+    path.write_text(pages)
+    devices = run({"inventories": [str(path)]})
+    assert len(devices) == 4
+    assert "line 1" in devices[0].id or devices[2].account == "all-pages.json"
+
+
+def test_shards_split_the_devices_between_runs():
+    config = {"inventories": [str(FIXTURES / "intune-devices-export.csv")]}
+    whole = {d.id for d in run(config)}
+    halves = [{d.id for d in run({**config, "shard": f"{i}/2"})} for i in range(2)]
+    assert halves[0] | halves[1] == whole and not halves[0] & halves[1] and all(halves)

@@ -1,0 +1,221 @@
+"""A small Cloud Storage JSON API server for tests (http.server on 127.0.0.1).
+
+It serves what gcp-storage-emulator cannot: any location, locked retention policies, 403 and
+404 answers with the documented error body, projection=noAcl vs full, paging. Every API request
+is recorded so tests can assert which calls were made (and that all of them were GETs). It also
+plays the OAuth token endpoint (``POST /token``) for service-account credentials, kept apart
+from the API requests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+API = "/storage/v1"
+TOKEN = "ya29.fake-access-token"
+ACL_KEYS = ("acl", "defaultObjectAcl", "owner")
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    authorization: str = ""
+
+
+def error_body(code: int, message: str, reason: str) -> dict[str, Any]:
+    """The JSON API error document."""
+    return {"error": {"code": code, "message": message,
+                      "errors": [{"message": message, "domain": "global", "reason": reason}]}}
+
+
+def denied(permission: str, what: str) -> tuple[int, dict[str, Any]]:
+    principal = "scanner@acme-support.iam.gserviceaccount.com"
+    message = (f"{principal} does not have {permission} access to the {what}. "
+               f"Permission '{permission}' denied on resource (or it may not exist).")
+    return HTTPStatus.FORBIDDEN, error_body(403, message, "forbidden")
+
+
+NOT_FOUND_BUCKET = (HTTPStatus.NOT_FOUND, error_body(404, "The specified bucket does not exist.", "notFound"))
+REQUESTER_PAYS = (HTTPStatus.BAD_REQUEST, error_body(400, "Bucket is a requester pays bucket but no user project "
+                                                          "provided.", "required"))
+
+
+@dataclass
+class FakeGcs:
+    """Projects -> bucket resources; IAM policies; denied (permission, project-or-bucket) pairs."""
+
+    projects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    denials: set[tuple[str, str]] = field(default_factory=set)
+    requests: list[Request] = field(default_factory=list)
+    token_requests: int = 0
+    require_token: bool = False
+    page_size: int = 1000
+    latency: float = 0.0
+    url: str = ""
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- estate ---------------------------------------------------------------------------
+
+    def add(self, project: str, bucket: dict[str, Any], bindings: list[dict[str, Any]] | None = None) -> None:
+        self.projects.setdefault(project, []).append(bucket)
+        self.policies[bucket["name"]] = {
+            "kind": "storage#policy", "resourceId": f"projects/_/buckets/{bucket['name']}",
+            "version": 1, "etag": "CAE=", "bindings": bindings or [],
+        }
+
+    def deny(self, permission: str, target: str) -> None:
+        """Answer 403 for ``permission`` on a project (list) or a bucket (get, IAM, ACL)."""
+        self.denials.add((permission, target))
+
+    def bucket(self, name: str) -> dict[str, Any] | None:
+        return next((b for buckets in self.projects.values() for b in buckets if b["name"] == name), None)
+
+    # -- server ---------------------------------------------------------------------------
+
+    def start(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake._serve(self)
+
+            do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def calls(self, kind: str | None = None) -> list[Request]:
+        return [r for r in self.requests if kind is None or _kind(r.path) == kind]
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        url = urlparse(handler.path)
+        if handler.command == "POST" and url.path == "/token":
+            handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+            with self._lock:
+                self.token_requests += 1
+            return _send(handler, HTTPStatus.OK, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        request = Request(handler.command, url.path, query, handler.headers.get("Authorization", ""))
+        with self._lock:
+            self.requests.append(request)
+        if self.latency:
+            time.sleep(self.latency)
+        if handler.command != "GET":
+            status, body = HTTPStatus.METHOD_NOT_ALLOWED, error_body(405, "read-only fake", "methodNotAllowed")
+        elif self.require_token and request.authorization != f"Bearer {TOKEN}":
+            status, body = HTTPStatus.UNAUTHORIZED, error_body(401, "Invalid Credentials", "authError")
+        else:
+            status, body = self._answer(request)
+        _send(handler, status, body)
+    def _answer(self, request: Request) -> tuple[int, dict[str, Any]]:
+        parts = [unquote(p) for p in request.path.removeprefix(API).strip("/").split("/")]
+        if request.path == f"{API}/b":
+            return self._list(request.query)
+        if len(parts) >= 2 and parts[0] == "b":
+            name, rest = parts[1], "/".join(parts[2:])
+            handler = {"": self._get, "iam": self._iam, "acl": self._acl, "defaultObjectAcl": self._acl}.get(rest)
+            if handler:
+                return handler(name, rest, request.query)
+        return HTTPStatus.NOT_FOUND, error_body(404, "Not Found", "notFound")
+
+    def _list(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        project = query.get("project", "")
+        if project not in self.projects:
+            return HTTPStatus.NOT_FOUND, error_body(404, "The requested project was not found.", "notFound")
+        if ("storage.buckets.list", project) in self.denials:
+            return denied("storage.buckets.list", "Google Cloud project")
+        full = query.get("projection") == "full"
+        if full and ("storage.buckets.getIamPolicy", project) in self.denials:
+            return denied("storage.buckets.getIamPolicy", "Google Cloud project")
+        size = min(int(query.get("maxResults", self.page_size)), self.page_size)
+        start = int(query.get("pageToken", "0"))
+        items = [_projected(b, full) for b in self.projects[project][start:start + size]]
+        body: dict[str, Any] = {"kind": "storage#buckets", "items": items}
+        if start + size < len(self.projects[project]):
+            body["nextPageToken"] = str(start + size)
+        return HTTPStatus.OK, body
+
+    def _get(self, name: str, rest: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        bucket = self.bucket(name)
+        if bucket is None:
+            return NOT_FOUND_BUCKET
+        if _unbilled(bucket, query):
+            return REQUESTER_PAYS
+        if ("storage.buckets.get", name) in self.denials:
+            return denied("storage.buckets.get", "Google Cloud Storage bucket")
+        full = query.get("projection") == "full"
+        if full and ("storage.buckets.getIamPolicy", name) in self.denials:
+            return denied("storage.buckets.getIamPolicy", "Google Cloud Storage bucket")
+        return HTTPStatus.OK, _projected(bucket, full)
+
+    def _iam(self, name: str, rest: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        bucket = self.bucket(name)
+        if bucket is None:
+            return NOT_FOUND_BUCKET
+        if _unbilled(bucket, query):
+            return REQUESTER_PAYS
+        if ("storage.buckets.getIamPolicy", name) in self.denials:
+            return denied("storage.buckets.getIamPolicy", "Google Cloud Storage bucket")
+        return HTTPStatus.OK, self.policies[name]
+
+    def _acl(self, name: str, rest: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        bucket = self.bucket(name)
+        if bucket is None:
+            return NOT_FOUND_BUCKET
+        if _unbilled(bucket, query):
+            return REQUESTER_PAYS
+        if ("storage.buckets.getIamPolicy", name) in self.denials:
+            return denied("storage.buckets.getIamPolicy", "Google Cloud Storage bucket")
+        if (bucket.get("iamConfiguration") or {}).get("uniformBucketLevelAccess", {}).get("enabled"):
+            message = "Cannot get legacy ACL for a bucket that has uniform bucket-level access."
+            return HTTPStatus.BAD_REQUEST, error_body(400, message, "invalid")
+        kind = "storage#bucketAccessControls" if rest == "acl" else "storage#objectAccessControls"
+        return HTTPStatus.OK, {"kind": kind, "items": bucket.get(rest, [])}
+
+
+def _send(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json; charset=UTF-8")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def _unbilled(bucket: dict[str, Any], query: dict[str, str]) -> bool:
+    """A requester-pays bucket asked about without a project to bill."""
+    return bool((bucket.get("billing") or {}).get("requesterPays")) and not query.get("userProject")
+
+
+def _projected(bucket: dict[str, Any], full: bool) -> dict[str, Any]:
+    return dict(bucket) if full else {k: v for k, v in bucket.items() if k not in ACL_KEYS}
+
+
+def _kind(path: str) -> str:
+    """list, get, iam, acl or defaultObjectAcl."""
+    parts = path.removeprefix(API).strip("/").split("/")
+    if parts == ["b"]:
+        return "list"
+    return "get" if len(parts) == 2 else parts[2]

@@ -1,0 +1,41 @@
+"""Several formats from one real ``policycheck scan``, each valid for its consumer."""
+
+from __future__ import annotations
+
+import json
+
+from policycheck.reporters import load_reporters
+
+
+def test_ci_formats_are_registered():
+    registry = load_reporters()
+    assert {"sarif", "junit", "markdown"} <= set(registry.names())
+    assert {name: registry.get(name).extension for name in ("sarif", "junit", "markdown")} == {
+        "sarif": "sarif", "junit": "xml", "markdown": "md"}
+
+
+def test_one_scan_writes_every_format(tmp_path, kit, sarif_validator, junit_schema):
+    paths = {name: tmp_path / "out" / f"report.{name}" for name in ("sarif", "junit", "markdown", "json")}
+    formats = [arg for name, path in paths.items() for arg in ("--format", f"{name}={path}")]
+    result = kit.policycheck(*kit.scan_args(*formats))
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""  # every format went to a file
+    kit.assert_valid_sarif(sarif_validator, json.loads(paths["sarif"].read_text(encoding="utf-8")))
+    junit_schema.validate(str(paths["junit"]))
+    assert paths["markdown"].read_text(encoding="utf-8").startswith("## ❌ policycheck: 7 failing findings")
+    document = json.loads(paths["json"].read_text(encoding="utf-8"))
+    sarif = json.loads(paths["sarif"].read_text(encoding="utf-8"))
+    assert len(sarif["runs"][0]["results"]) == sum(
+        document["summary"]["results"][r] for r in ("fail", "error", "waived"))
+
+
+def test_sarif_to_standard_output(kit, sarif_validator):
+    result = kit.policycheck(*kit.scan_args("--format", "sarif"))
+    assert result.returncode == 1
+    kit.assert_valid_sarif(sarif_validator, json.loads(result.stdout))
+
+
+def test_unknown_format_suggests_the_right_one(kit):
+    result = kit.policycheck(*kit.scan_args("--format", "sarf"))
+    assert result.returncode == 2
+    assert "did you mean 'sarif'" in result.stderr
