@@ -143,8 +143,8 @@ def _provider_configs(config: Config, names: tuple[str, ...], values: dict[str, 
         provider, option = key.split("__", 1)
         configs.setdefault(provider, {})[option] = list(value) if isinstance(value, tuple) else value
         chosen.setdefault(provider)
-    for name in configs:
-        chosen.setdefault(name)
+    if not chosen:  # none named on the command line: every provider the config file sets up
+        chosen = dict.fromkeys(configs)
     return {name: configs.get(name, {}) for name in chosen}
 
 

@@ -102,8 +102,11 @@ class Leaf(Condition):
         return {self.attr, *extra}
 
     def describe(self) -> str:
-        value = str(self.value) if isinstance(self.value, DYNAMIC) else json.dumps(self.value, default=str)
-        return f"{self.attr} {self.operator.name} {value}"
+        text = self.__dict__.get("_description")
+        if text is None:  # the same on every evaluation: built once (a frozen dataclass can still use __dict__)
+            value = str(self.value) if isinstance(self.value, DYNAMIC) else json.dumps(self.value, default=str)
+            text = self.__dict__["_description"] = f"{self.attr} {self.operator.name} {value}"
+        return text
 
 
 @dataclass(frozen=True)

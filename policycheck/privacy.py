@@ -11,9 +11,9 @@ the pseudonym cannot be reversed by hashing a list of candidate e-mails. The key
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -35,6 +35,22 @@ def resolve_key(explicit: bytes | str | None = None, env: Mapping[str, str] | No
     return None
 
 
+def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """SHA-256 states after the HMAC inner and outer key pads (RFC 2104), copied per message.
+
+    The same result as ``hmac.new(key, msg, "sha256")``, without its per-call Python wrapper.
+    """
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+
+
+_BLOCK = 64
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
 def _normal(kind: str, value: str) -> str:
     """The canonical text of an identifier: e-mails and serials ignore case and surrounding space."""
     return f"{kind}\x1f{value.strip().casefold()}"
@@ -43,7 +59,7 @@ def _normal(kind: str, value: str) -> str:
 class Pseudonymiser:
     """Replaces identifiers by keyed pseudonyms, or passes them through when identities are revealed."""
 
-    __slots__ = ("_cache", "_mac", "reveal")
+    __slots__ = ("_cache", "_inner", "_outer", "reveal")
 
     #: Kinds whose values recur across many records (one owner, many devices): worth remembering.
     repeating = frozenset({"owner"})
@@ -56,7 +72,7 @@ class Pseudonymiser:
                 f"set {ENV_VAR} (a secret of at least {MIN_KEY_BYTES} characters, the same in every run) so owners "
                 "and serial numbers can be pseudonymised, or pass --reveal-identities"
             )
-        self._mac = None if reveal else hmac.new(key or b"", digestmod=hashlib.sha256)
+        self._inner, self._outer = (None, None) if reveal else _hmac_pads(key or b"")
         self._cache: dict[tuple[str, str], str] = {}
 
     @classmethod
@@ -69,14 +85,15 @@ class Pseudonymiser:
         """``kind-<hex>`` for ``value`` (None stays None); ``value`` itself when identities are revealed."""
         if value is None or value == "":
             return None
-        if self._mac is None:
+        if self._inner is None:
             return value
         cached = self._cache.get((kind, value))
         if cached is not None:
             return cached
-        mac = self._mac.copy()
-        mac.update(_normal(kind, value).encode("utf-8"))
-        pseudonym = f"{kind}-{mac.hexdigest()[:16]}"
+        inner, outer = self._inner.copy(), self._outer.copy()
+        inner.update(_normal(kind, value).encode("utf-8"))
+        outer.update(inner.digest())
+        pseudonym = f"{kind}-{outer.hexdigest()[:16]}"
         if kind in self.repeating:
             if len(self._cache) >= self.CACHE_SIZE:
                 self._cache.clear()

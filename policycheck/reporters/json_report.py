@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..model import Finding, Result
-from ..report import FORMAT, Report
+from ..report import FAILING_RESULTS, FORMAT, Report
 from . import reporter
 
 
@@ -19,7 +19,8 @@ def finding_record(finding: Finding, report: Report) -> dict[str, Any]:
         "title": rule.title if rule else "",
         "severity": finding.severity.label,
         "result": finding.result.value,
-        "new": report.is_new(finding) if report.baseline is not None else None,
+        # new = a failing finding the baseline did not have; a pass or waiver is never "new"
+        "new": (finding.result in FAILING_RESULTS and report.is_new(finding)) if report.baseline is not None else None,
         "message": finding.message,
         "resource": {"type": r.type, "id": r.id, "name": r.name, "provider": r.provider,
                      "account": r.account, "region": r.region},

@@ -20,8 +20,9 @@ SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "lo
 @reporter("text", "Human-readable tables (default on a terminal).", "txt")
 def render(report: Report, colour: bool = False) -> str:
     buffer = io.StringIO()
+    # markup=False: names, tag values and messages are data; '[/]' in a tag must not be read as rich markup
     console = Console(file=buffer, force_terminal=colour, no_color=not colour, width=140 if not colour else None,
-                      highlight=False, soft_wrap=False)
+                      highlight=False, soft_wrap=False, markup=False)
     _header(console, report)
     _findings(console, report)
     _problems(console, report)

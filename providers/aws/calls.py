@@ -53,7 +53,7 @@ def call(client: Any, spec: Api, **params: Any) -> dict[str, Any] | None:
     from botocore.exceptions import BotoCoreError, ClientError  # the SDK loads only when a scan runs
 
     try:
-        return getattr(client, spec.method)(**params)
+        response = getattr(client, spec.method)(**params)
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in spec.absent:
@@ -61,6 +61,8 @@ def call(client: Any, spec: Api, **params: Any) -> dict[str, Any] | None:
         raise CollectionError(describe_client_error(exc), action=spec.action) from exc
     except BotoCoreError as exc:  # timeouts, connection errors, credential refresh failures
         raise CollectionError(f"request failed: {exc}", action=spec.action) from exc
+    response.pop("ResponseMetadata", None)  # answers are kept per resource: keep only the payload
+    return response
 
 
 def paginate(client: Any, spec: Api, key: str, token_in: str, token_out: str, **params: Any) -> list[Any]:

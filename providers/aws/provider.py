@@ -7,8 +7,10 @@ decide which calls are made, and only for resources in a rule's scope.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -24,7 +26,7 @@ from .scope import Scope
 from .settings import CONFIG_SCHEMA, OPTIONS, Settings
 
 DESCRIBE_REGIONS = api("ec2", "DescribeRegions", "ec2:DescribeRegions")
-#: Connections per client beyond the evaluation threads (listing units, location lookups).
+#: Connections per client beyond the evaluation and listing threads (one each per worker).
 POOL_HEADROOM = 4
 
 
@@ -71,7 +73,7 @@ class AwsProvider(Provider):
 
         settings = self.settings
         config = botocore_config(max_attempts=settings.max_attempts, connect_timeout=settings.connect_timeout,
-                                 read_timeout=settings.read_timeout, pool=plan.max_workers + POOL_HEADROOM,
+                                 read_timeout=settings.read_timeout, pool=2 * plan.max_workers + POOL_HEADROOM,
                                  path_style=bool(endpoint_override(settings.endpoint_url)))
         targets = resolve_targets(settings, self._factory(), lambda s: Clients(s, config, settings.endpoint_url),
                                   self.context.report_problem)
@@ -82,12 +84,8 @@ class AwsProvider(Provider):
             regions = self._regions(scope) if any(c.regional for c in wanted) else []
             for collector in wanted:
                 units.extend((collector, scope, region) for region in (regions if collector.regional else [None]))
-        if not units:
-            return
-        with ThreadPoolExecutor(max(1, min(plan.max_workers, len(units))), "policycheck-aws-list") as pool:
-            futures = [pool.submit(self._list, *unit) for unit in units]
-            for future in as_completed(futures):
-                yield from future.result()
+        if units:
+            yield from _stream(units, self._list, max(1, min(plan.max_workers, len(units))))
 
     def _factory(self) -> Callable[..., Any]:
         if self._session_factory is not None:
@@ -96,13 +94,12 @@ class AwsProvider(Provider):
 
         return boto3.Session
 
-    def _list(self, collector: Collector, scope: Scope, region: str | None) -> list[Resource]:
+    def _list(self, collector: Collector, scope: Scope, region: str | None) -> Iterator[Resource]:
         try:
-            return list(collector.lister(scope, region))
+            yield from collector.lister(scope, region)
         except CollectionError as exc:
             where = f"account {scope.account}" + (f" region {region}" if region else "")
             self.context.report_problem(where, f"cannot list {collector.spec.type.name}: {exc}")
-            return []
 
     def _regions(self, scope: Scope) -> list[str]:
         """Configured regions, else every region enabled in the account."""
@@ -137,3 +134,49 @@ class AwsProvider(Provider):
         from .demo import demo_estate
 
         return demo_estate()
+
+
+_DONE = object()
+
+
+def _stream(units: list[tuple[Any, ...]], lister: Callable[..., Iterator[Resource]], workers: int
+            ) -> Iterator[Resource]:
+    """Run the listing units in a pool and yield each resource as soon as it is listed.
+
+    Nothing keeps a yielded resource alive here, so memory stays flat however many there are;
+    an error inside a unit is re-raised in the caller, and closing the generator stops the units.
+    """
+    out: queue.Queue[Any] = queue.Queue()
+    stop = threading.Event()
+
+    def run(unit: tuple[Any, ...]) -> None:
+        try:
+            for resource in lister(*unit):
+                if stop.is_set():
+                    return
+                out.put(resource)
+        except BaseException as exc:  # surfaced to the consumer, never lost in a worker
+            out.put(_Failure(exc))
+        finally:
+            out.put(_DONE)
+
+    with ThreadPoolExecutor(workers, "policycheck-aws-list") as pool:
+        for unit in units:
+            pool.submit(run, unit)
+        remaining = len(units)
+        try:
+            while remaining:
+                item = out.get()
+                if item is _DONE:
+                    remaining -= 1
+                elif isinstance(item, _Failure):
+                    raise item.error
+                else:
+                    yield item
+        finally:
+            stop.set()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: BaseException

@@ -171,12 +171,19 @@ def _policy_accounts(b: Bucket) -> dict[str, Any]:
 
 def _lifecycle(b: Bucket) -> dict[str, Any]:
     rules = b.lifecycle_rules()
-    current, noncurrent = expiration_days(rules), noncurrent_days(rules)
-    max_age = current
+    return {"raw.lifecycle_rules": sum(1 for r in rules if r.get("Status") == "Enabled"),
+            "raw.lifecycle_expiration_days": expiration_days(rules), "raw.lifecycle_noncurrent_days":
+            noncurrent_days(rules)}
+
+
+def _max_age(b: Bucket) -> dict[str, Any]:
+    """Oldest an object can get: its expiry, plus the noncurrent-version expiry when versioned."""
+    rules = b.lifecycle_rules()
+    current = expiration_days(rules)
     if current is not None and b.versioned():
-        max_age = None if noncurrent is None else current + noncurrent
-    return {"retention.max_age_days": max_age, "raw.lifecycle_expiration_days": current,
-            "raw.lifecycle_noncurrent_days": noncurrent}
+        noncurrent = noncurrent_days(rules)
+        return {"retention.max_age_days": None if noncurrent is None else current + noncurrent}
+    return {"retention.max_age_days": current}
 
 
 def _retention(b: Bucket) -> dict[str, Any]:
@@ -235,8 +242,8 @@ GROUPS: dict[str, Group] = {
                     (ACCOUNT_BLOCK, APIS["block"], APIS["acl"], APIS["policy"]), _access),
     "tls": Group(("encryption.in_transit_enforced",), (APIS["policy"],), _tls),
     "policy": Group(("raw.policy_accounts",), (APIS["policy"],), _policy_accounts),
-    "lifecycle": Group(("retention.max_age_days", "raw.lifecycle_*"), (APIS["lifecycle"], APIS["versioning"]),
-                       _lifecycle),
+    "lifecycle": Group(("raw.lifecycle_*",), (APIS["lifecycle"],), _lifecycle),
+    "max_age": Group(("retention.max_age_days",), (APIS["lifecycle"], APIS["versioning"]), _max_age),
     "retention": Group(("retention.mechanism",), (APIS["lifecycle"], APIS["object_lock"]), _retention),
     "object_lock": Group(("raw.object_lock_*",), (APIS["object_lock"],), _object_lock),
     "versioning": Group(("versioning.enabled", "backup.enabled", "raw.mfa_delete"), (APIS["versioning"],),
@@ -256,6 +263,7 @@ RAW = (
     A("raw.acl_public_grants", "list", "Permissions the ACL grants to AllUsers/AuthenticatedUsers (when not moot)."),
     A("raw.policy_public_statements", "list", "Sids of bucket-policy statements that make the bucket public."),
     A("raw.policy_accounts", "list", "Other AWS accounts the bucket policy grants access to (e.g. a processor)."),
+    A("raw.lifecycle_rules", "int", "Enabled lifecycle rules (any action, any filter)."),
     A("raw.lifecycle_expiration_days", "int", "Days after which a lifecycle rule covering every object expires it."),
     A("raw.lifecycle_noncurrent_days", "int", "Days after which noncurrent versions of every object are deleted."),
     A("raw.object_lock_enabled", "bool", "Object Lock is enabled on the bucket."),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policycheck.provider import CollectPlan
 from policycheck.regions import locate
 
-from .accounts import Target
 from .calls import Api, SharedCache, api, call
+
+if TYPE_CHECKING:  # the SDK loads only when a scan runs
+    from .accounts import Target
 
 KMS_DESCRIBE_KEY = api("kms", "DescribeKey", "kms:DescribeKey")
 

@@ -42,13 +42,10 @@ class Builder:
         key = rec.device_id or rec.serial or rec.hostname
         ident = p("device", key) if key else f"{rec.source}#L{rec.line}"
         name = p("host", rec.hostname) or p("serial", rec.serial) or ident
-        values: dict[str, Any] = {}
-        unknown: dict[str, str] = dict(rec.problems)
-        for attr, value in rec.values.items():
-            if attr == "last_seen":
-                values["last_seen_days"] = age_days(value, self.as_of) if value is not None else None
-            else:
-                values[attr] = value
+        values, unknown = rec.values, rec.problems  # the record is not used again: its dicts become the resource's
+        if "last_seen" in values:
+            seen = values.pop("last_seen")
+            values["last_seen_days"] = age_days(seen, self.as_of) if seen is not None else None
         if "last_seen" in unknown:
             unknown["last_seen_days"] = unknown.pop("last_seen")
         values["owner"] = p("owner", rec.owner)

@@ -83,9 +83,9 @@ class JsonStream:
                 if self._may_continue(exc) and self._fill():
                     continue
                 raise self._decode_error(exc) from None
-            if isinstance(value, int | float) and not self._eof and not self._buf[end:].strip("0123456789.eE+-"):
-                if self._fill():  # the number may continue in the next chunk
-                    continue
+            number_may_continue = isinstance(value, int | float) and not self._buf[end:].strip("0123456789.eE+-")
+            if number_may_continue and not self._eof and self._fill():
+                continue
             self._line += self._buf.count("\n", self._pos, end)
             self._pos = end
             return value

@@ -15,8 +15,11 @@ from typing import Any
 
 # ---------------------------------------------------------------- booleans
 
-_TRUE = frozenset(["true", "yes", "y", "1", "on", "enabled", "enable", "encrypted", "protected", "active", "good", "ja", "wahr", "oui", "vrai", "si", "sí", "sì", "aktiviert", "verschlüsselt", "activé"])
-_FALSE = frozenset(["false", "no", "n", "0", "off", "disabled", "disable", "unencrypted", "notencrypted", "not_encrypted", "unprotected", "inactive", "poor", "nein", "falsch", "non", "faux", "deaktiviert", "désactivé"])
+_TRUE = frozenset(["true", "yes", "y", "1", "on", "enabled", "enable", "encrypted", "protected", "active", "good",
+                   "ja", "wahr", "oui", "vrai", "si", "sí", "sì", "aktiviert", "verschlüsselt", "activé"])
+_FALSE = frozenset(["false", "no", "n", "0", "off", "disabled", "disable", "unencrypted", "notencrypted",
+                    "not_encrypted", "unprotected", "inactive", "poor", "nein", "falsch", "non", "faux", "deaktiviert",
+                    "désactivé"])
 
 
 _COMMON_BOOLS = {"true": True, "false": False, "True": True, "False": False, "TRUE": True, "FALSE": False,

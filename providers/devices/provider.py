@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "inventories"
 DEMO_KEY = "policycheck-demo-pseudonym-key-not-secret"
+DEMO_AS_OF = "2026-11-02"  # the day the example inventories were exported: ages stay as the README shows them
 
 _INVENTORY_ITEM = {
     "oneOf": [
@@ -161,6 +162,7 @@ class DeviceProvider(Provider):
                             str(EXAMPLES / "laptops.csv")],
             "register": str(EXAMPLES / "staff-register.csv"),
             "pseudonym_key": DEMO_KEY,
+            "as_of": DEMO_AS_OF,
         }
 
 

@@ -2,9 +2,9 @@
 
 Every call is a GET: buckets.list, buckets.get, buckets.getIamPolicy,
 bucketAccessControls.list and defaultObjectAccessControls.list. Failures are translated here:
-a call on one bucket raises :class:`CollectionError` naming the IAM permission; run-wide problems
-(credentials rejected, endpoint unreachable, project unknown or not listable) raise a
-:class:`PolicycheckError` subclass (exit code 2, nothing scanned).
+a call on one bucket raises :class:`CollectionError` naming the IAM permission; a project the
+credentials may not list raises :class:`ProjectDenied`; run-wide problems (credentials rejected,
+endpoint unreachable, project unknown) raise a :class:`PolicycheckError` subclass (exit code 2).
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ from typing import Any
 
 from policycheck.errors import CollectionError, ConfigError, CredentialError
 
-from .schema import GET_PERMISSION, LIST_PERMISSION
-
-#: The IAM permission each per-bucket call needs (reading ACLs needs getIamPolicy too).
-IAM_PERMISSION = "storage.buckets.getIamPolicy"
+from .schema import GET_PERMISSION, IAM_PERMISSION, LIST_PERMISSION
 
 #: Reason recorded for a failed call on one bucket, by google.api_core exception class.
 BUCKET_FAILURES = {
@@ -147,8 +144,13 @@ class GcsApi:
         import requests
         from google.auth import exceptions as auth_errors
 
+        cause = exc.cause if isinstance(exc, self._errors.RetryError) else exc  # retries keep the last error
+        if isinstance(cause, auth_errors.TransportError):
+            return "gcs: cannot reach Google's token endpoint to refresh the credentials"
         if isinstance(exc, self._errors.Unauthorized | auth_errors.GoogleAuthError):
             return "gcs: the Google credentials were rejected (expired or revoked?)"
+        if isinstance(exc, self._errors.RetryError) and isinstance(cause, self._errors.GoogleAPICallError):
+            return f"gcs: Cloud Storage at {self.endpoint} kept answering HTTP {cause.code} for {self.timeout:g} s"
         if isinstance(exc, self._errors.RetryError):
             return f"gcs: cannot reach Cloud Storage at {self.endpoint} (no answer within {self.timeout:g} s)"
         if isinstance(exc, requests.RequestException):

@@ -43,7 +43,6 @@ class Collector:
 
     def __init__(self, api: GcsApi, plan: CollectPlan, report_problem: Callable[[str, str], None]):
         self.api = api
-        self.plan = plan
         self.report_problem = report_problem
         self.wants_access = plan.wants_group(BUCKET, ACCESS)
         self.workers = max(1, plan.max_workers)

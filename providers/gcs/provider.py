@@ -21,7 +21,9 @@ class GcsProvider(Provider):
     """Google Cloud Storage buckets, normalised to the shared data-store vocabulary.
 
     Read-only: one buckets.list per project, plus buckets.getIamPolicy (and legacy ACL reads)
-    only for buckets whose public exposure a rule reads.
+    only for buckets whose public exposure a rule reads. Resource ids are
+    ``projects/PROJECT/buckets/NAME``; labels are the tags. Cloud Storage has no bucket setting
+    for ``backup.*`` or ``deletion_protection.*``: those read as null.
     """
 
     name: ClassVar[str] = "gcs"

@@ -22,4 +22,5 @@ BUCKET = ResourceType(
 #: IAM permissions per way of reading: listing, explicit bucket gets, and each lazy group.
 LIST_PERMISSION = "storage.buckets.list"
 GET_PERMISSION = "storage.buckets.get"
-GROUP_PERMISSIONS = {ACCESS: ("storage.buckets.getIamPolicy",)}
+IAM_PERMISSION = "storage.buckets.getIamPolicy"  # reading legacy ACLs needs it too
+GROUP_PERMISSIONS = {ACCESS: (IAM_PERMISSION,)}

@@ -85,7 +85,9 @@ def parse_output_file(text: str) -> dict[str, str]:
 
 
 def run_action(inputs: dict[str, str], workspace: Path, *, action_path: Path = REPO,
-               env: dict[str, str] | None = None, timeout: float = 300) -> ActionRun:
+               env: dict[str, str] | None = None, only: set[str] | None = None,
+               earlier: ActionRun | None = None, timeout: float = 300) -> ActionRun:
+    """Run the action's steps (``only``: just these); ``earlier``: a run whose steps count as done."""
     action = load_action(action_path / "action.yml")
     declared = action["inputs"]
     unknown = set(inputs) - set(declared)
@@ -98,12 +100,13 @@ def run_action(inputs: dict[str, str], workspace: Path, *, action_path: Path = R
         "GITHUB_ACTION_PATH": str(action_path), "RUNNER_TEMP": str(temp), "RUNNER_OS": "Linux",
     } | (env or {})
     base_env.pop("NO_COLOR", None)
-    steps: dict[str, dict[str, str]] = {}
-    summary, log, added, ran = [], [], [], []
+    steps: dict[str, dict[str, str]] = dict(earlier.step_outputs) if earlier else {}
+    summary, log, ran = [], [], []
+    added = list(earlier.path_added) if earlier else []
     code = 0
     for index, step in enumerate(action["runs"]["steps"]):
         step_id = step.get("id", f"step{index}")
-        if not _condition(step.get("if"), values):
+        if not _condition(step.get("if"), values) or (only is not None and step_id not in only):
             continue
         assert step.get("shell") == "bash", f"step {step_id}: the test runner models shell: bash"
         assert "${{" not in step["run"], f"step {step_id}: expressions inside run: allow script injection"
@@ -154,6 +157,6 @@ def scan_inputs() -> dict[str, str]:
             "args": "--evaluation-date 2025-02-01"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def action():
     return run_action

@@ -135,3 +135,28 @@ def test_workflow_commands_in_resource_names_are_not_executed(action, workspace,
     stopped = log.split(f"::stop-commands::{token}", 1)[1].split(f"::{token}::", 1)[0]
     assert "::set-output name=failing::0" in stopped  # printed only while commands are stopped
     assert run.outputs["failing"] == "7"
+
+
+EXAMPLE_ESTATE = Path(__file__).parents[2] / "examples" / "estate.json"
+
+
+@pytest.mark.skipif(not EXAMPLE_ESTATE.exists(), reason="examples/estate.json is not in the tree")
+def test_example_estate_with_the_builtin_pack(action, tmp_path, sarif_validator):
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "estate.json").write_bytes(EXAMPLE_ESTATE.read_bytes())
+    run = action({"snapshot": "estate.json", "install": "false", "formats": "sarif,junit"}, workspace)
+    assert run.exit_code == 1, run.log
+    document = json.loads((workspace / run.outputs["json-file"]).read_text(encoding="utf-8"))
+    assert run.outputs["failing"] == str(document["summary"]["failing"]) != "0"
+    assert run.outputs["fail"] == str(document["summary"]["results"]["fail"])
+    assert [p["name"] for p in document["packs"]] == ["gdpr-customer-service"]
+    sarif = json.loads((workspace / run.outputs["sarif-file"]).read_text(encoding="utf-8"))
+    assert not list(sarif_validator.iter_errors(sarif))
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    # the built-in pack is outside the checkout: a stable path below the installed package
+    assert location["uriBaseId"] == "POLICYCHECK_PACKAGE"
+    assert location["uri"].endswith("policies/gdpr-customer-service.yaml")
+    xmlschema.XMLSchema(str(SCHEMAS / "junit.xsd")).validate(str(workspace / run.outputs["junit-file"]))
+    assert run.summary.startswith(f"## ❌ policycheck: {document['summary']['failing']} failing findings")
+    assert len(run.summary.encode("utf-8")) < 60_000

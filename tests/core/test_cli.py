@@ -247,3 +247,18 @@ def test_evaluation_date_pins_date_operators(cli, policy, estate):
     path = estate(store("s", tags={"review": "2025-01-10"}), name="age.json")
     assert cli("scan", "-p", pack, "--coretest-estate", path, "--evaluation-date", "2025-02-01").exit_code == 0
     assert cli("scan", "-p", pack, "--coretest-estate", path, "--evaluation-date", "2025-03-01").exit_code == 1
+
+
+@pytest.mark.parametrize(("names", "values", "expected"), [
+    ((), {}, {"coretest": {"estate": "cfg.json"}, "other": {"x": 1}}),  # nothing named: the config's providers
+    (("other",), {}, {"other": {"x": 1}}),  # --provider restricts the run to the named ones
+    ((), {"coretest__estate": "cli.json", "coretest__flag": None}, {"coretest": {"estate": "cli.json"}}),
+    (("other",), {"coretest__estate": "cli.json"}, {"other": {"x": 1}, "coretest": {"estate": "cli.json"}}),
+    (("fresh",), {"fresh__region": ("a", "b")}, {"fresh": {"region": ["a", "b"]}}),
+])
+def test_which_providers_run_and_with_what_settings(names, values, expected):
+    from policycheck.cli import _provider_configs
+    from policycheck.config import Config
+
+    config = Config("policycheck.yaml", {"providers": {"coretest": {"estate": "cfg.json"}, "other": {"x": 1}}})
+    assert _provider_configs(config, names, values) == expected

@@ -11,39 +11,18 @@ subprocess in test_cli_subprocess.py.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-from core_support import MALFORMED_DIR, pack_text
+from core_support import MALFORMED_DIR, check_one_line_error, pack_text
 
 CORPUS = sorted(MALFORMED_DIR.glob("*.yaml"))
-EXPECT = re.compile(r"# expect: (?P<place>\d+:\d+|-) (?P<fragment>.+)")
-
-
-def expectation(path: Path) -> tuple[str | None, str]:
-    first = path.read_bytes().split(b"\n", 1)[0].decode("ascii")
-    match = EXPECT.fullmatch(first.strip())
-    assert match, f"{path.name}: first line must be '# expect: LINE:COL fragment'"
-    return (None if match["place"] == "-" else match["place"]), match["fragment"]
 
 
 def validate_args(path: Path, valid_pack: Path) -> list[str]:
     if path.name.startswith("waiver-"):
         return ["validate", "--policy", str(valid_pack), "--waivers", str(path)]
     return ["validate", "--policy", str(path)]
-
-
-def check_one_line_error(exit_code: int, stdout: str, stderr: str, path: Path) -> None:
-    place, fragment = expectation(path)
-    assert exit_code == 2, stderr
-    assert stdout == ""
-    assert "Traceback" not in stderr
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    prefix = f"policycheck: error: {path}:" + (f"{place}: " if place else " ")
-    assert lines[0].startswith(prefix), f"{lines[0]!r} should start with {prefix!r}"
-    assert fragment in lines[0]
 
 
 def test_corpus_is_big_enough_and_covers_both_kinds():

@@ -20,7 +20,7 @@ from ..columns import NONE, Column, Identity, blank, read_object
 from ..normalise import enum, os_family, os_version, parse_bool, parse_datetime
 from ..record import DeviceRecord
 from . import InventorySource, Sample, register_format
-from .tabular import CsvFormat, JsonFormat, not_reported
+from .tabular import CsvFormat, JsonFormat
 
 _DISK_STATUS = {"verified": True, "verifying": True, "action_required": False, "enforcing": False,
                 "failed": False, "removing_enforcement": False}
@@ -161,5 +161,3 @@ class FleetCsv(CsvFormat):
             rec.owner = owner_of({"device_mapping": rec.owner})
         return rec
 
-
-__all__ = ["POLICY_ABSENT", "FleetCsv", "FleetJson", "not_reported"]

@@ -11,6 +11,7 @@ identifier: one file is one host. In result logs the owner comes from a decorati
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -121,10 +122,8 @@ class OsqueryResults(InventoryFormat):
         host = hosts.setdefault(key, Host(line))
         host.owner = next((str(decorations[k]) for k in OWNER_KEYS if decorations.get(k)), host.owner)
         host.user = next((str(decorations[k]) for k in USER_KEYS if decorations.get(k)), host.user)
-        try:
+        with contextlib.suppress(TypeError, ValueError):  # a log line without a time does not move last_seen
             host.last_seen = max(host.last_seen, int(event.get("unixTime") or 0))
-        except (TypeError, ValueError):
-            pass
         if "snapshot" in event:
             rows = [r for r in event.get("snapshot") or () if isinstance(r, Mapping)]
             for table in {t for r in rows for t in tables_of(r)}:

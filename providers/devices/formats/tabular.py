@@ -35,9 +35,9 @@ class CsvFormat(InventoryFormat):
         table = CsvTable(self.name, source.name, rows.header, self.bind(source), self.identity,
                          not_reported(self.title, self.absent))
         if not table.has_identity:
-            raise InputError(
-                f"not a {self.title}: none of the columns {', '.join(repr(n) for n in self.identity.all_names()[:4])}"
-                f" is in the header (delimiter '{rows.delimiter}')", source=source.name, place=f"line {rows.header_line}")
+            names = ", ".join(repr(n) for n in self.identity.all_names()[:4])
+            raise InputError(f"not a {self.title}: none of the columns {names} is in the header "
+                             f"(delimiter '{rows.delimiter}')", source=source.name, place=f"line {rows.header_line}")
         for ordinal, (line, row) in enumerate(rows):
             if source.mine(ordinal):
                 yield self.finish(table.read(line, row))
@@ -71,12 +71,10 @@ class JsonFormat(InventoryFormat):
             if not isinstance(obj, Mapping):
                 yield self.malformed(rec, f"{rec.where()}: a record is not a JSON object")
                 continue
-            if not self.is_record(obj):
-                if seen == 0 and not self.record_keys.intersection(obj):
-                    raise InputError(f"not a {self.title}: no device record found", source=source.name,
-                                     place=f"line {event.line}")
-                continue
-            seen += 1
+            if not self.is_record(obj) and seen == 0:
+                raise InputError(f"not a {self.title}: no device record found", source=source.name,
+                                 place=f"line {event.line}")
+            seen += 1  # later objects without identifiers still count: their facts end up unknown, not dropped
             if source.mine(seen - 1):
                 yield self.parse(rec, obj, source)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -50,3 +51,25 @@ def device(rid: str, *, groups: dict[str, Any] | None = None, core: dict[str, An
            **fields: Any) -> dict[str, Any]:
     return {"type": "test.device", "id": rid, "name": rid, "tags": {}, "core": core or {},
             "groups": groups or {}, **fields}
+
+
+EXPECT = re.compile(r"# expect: (?P<place>\d+:\d+|-) (?P<fragment>.+)")
+
+
+def expectation(path: Path) -> tuple[str | None, str]:
+    first = path.read_bytes().split(b"\n", 1)[0].decode("ascii")
+    match = EXPECT.fullmatch(first.strip())
+    assert match, f"{path.name}: first line must be '# expect: LINE:COL fragment'"
+    return (None if match["place"] == "-" else match["place"]), match["fragment"]
+
+
+def check_one_line_error(exit_code: int, stdout: str, stderr: str, path: Path) -> None:
+    place, fragment = expectation(path)
+    assert exit_code == 2, stderr
+    assert stdout == ""
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    prefix = f"policycheck: error: {path}:" + (f"{place}: " if place else " ")
+    assert lines[0].startswith(prefix), f"{lines[0]!r} should start with {prefix!r}"
+    assert fragment in lines[0]

@@ -92,7 +92,7 @@ def test_column_missing_from_the_header(tmp_path):
 
 def test_corrupt_osquery_log_line(tmp_path):
     good = (FIXTURES / "osquery-snapshot.log").read_text().splitlines()
-    text = "\n".join(good[:3] + ['{"snapshot":[{"enabled":"1","grace_per'] + good[3:]) + "\n"
+    text = "\n".join([*good[:3], '{"snapshot":[{"enabled":"1","grace_per', *good[3:]]) + "\n"
     devices = run({"inventories": [write(tmp_path, "results.log", text)]})
     broken = [d for d in devices if d.id.endswith("#L4")]
     assert len(broken) == 1 and len(devices) == 3
@@ -169,7 +169,8 @@ def test_truncated_json(tmp_path):
 
 
 def test_invalid_json_in_the_middle(tmp_path):
-    text = (FIXTURES / "jamf-computers-inventory.json").read_text().replace('"supervised": true,', '"supervised": true,,', 1)
+    text = (FIXTURES / "jamf-computers-inventory.json").read_text()
+    text = text.replace('"supervised": true,', '"supervised": true,,', 1)
     with pytest.raises(InputError) as exc:
         run({"inventories": [write(tmp_path, "jamf.json", text)]})
     assert one_line_error(exc).startswith("jamf.json:line 20: invalid JSON")
@@ -214,7 +215,25 @@ def test_register_without_a_user_column(tmp_path):
 
 
 def test_register_duplicate_person_is_unknown(tmp_path):
-    register = write(tmp_path, "hr.csv", "email,home_country\nanna.schmidt@example.com,DE\nAnna.Schmidt@example.com,FR\n")
+    register = write(tmp_path, "hr.csv",
+                     "email,home_country\nanna.schmidt@example.com,DE\nAnna.Schmidt@example.com,FR\n")
     devices = by_name(run({"inventories": [str(FIXTURES / "policycheck-devices.csv")], "register": register}))
     country = devices["cs-de-lin-0002"].get("location.country")
     assert isinstance(country, Unknown) and country.reason == "hr.csv lines 2 and 3 both list this person"
+
+
+def test_record_without_identifiers_is_kept_with_unknown_facts(tmp_path):
+    page = json.loads((FIXTURES / "intune-managed-devices-page2.json").read_text())
+    page["value"].append({"error": {"code": "InternalServerError", "message": "An internal error occurred"}})
+    devices = run({"inventories": [write(tmp_path, "page.json", json.dumps(page, indent=1))]})
+    assert len(devices) == 3
+    assert devices[2].id.startswith("intune:page.json#L")
+    assert "missing field 'isEncrypted'" in devices[2].get("encryption.at_rest").reason
+
+
+def test_default_inventory_format_applies_to_paths_without_prefix(tmp_path):
+    path = write(tmp_path, "export.txt", HEADER + rows(1))
+    (device,) = run({"inventories": [path], "inventory_format": "policycheck-csv"})
+    assert device.id == "policycheck-csv:lin-1"
+    with pytest.raises(InputError, match="not a Jamf Pro computers-inventory JSON as declared"):
+        run({"inventories": [path], "inventory_format": "jamf"})

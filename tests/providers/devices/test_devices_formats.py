@@ -112,7 +112,8 @@ def test_fleet_host_detail_policies(fixture, register):
     assert host.get("screen_lock.enabled") is True  # "Screen lock enabled (macOS)" passes
     assert host.get("encryption.at_rest") is False
     assert host.get("compliance.state") == "noncompliant"
-    assert host.get("raw.fleet.failing_policies") == ["Firewall enabled (macOS)", "Full disk encryption enabled (macOS)"]
+    assert host.get("raw.fleet.failing_policies") == [
+        "Firewall enabled (macOS)", "Full disk encryption enabled (macOS)"]
 
 
 def test_fleet_hosts_csv(fixture, register):

@@ -136,3 +136,12 @@ def test_pseudonyms_are_fixed_length_hex_and_case_insensitive(email):
     value = p("owner", email)
     assert re.fullmatch(r"owner-[0-9a-f]{16}", value)
     assert p("owner", email.upper()) == value
+
+
+@given(st.binary(min_size=16, max_size=200), st.sampled_from(["owner", "serial", "host"]), st.text(min_size=1))
+def test_pseudonym_is_hmac_sha256_of_kind_and_normalised_value(key, kind, value):
+    import hashlib
+    import hmac
+
+    expected = hmac.new(key, f"{kind}\x1f{value.strip().casefold()}".encode(), hashlib.sha256).hexdigest()[:16]
+    assert Pseudonymiser(key)(kind, value) in (f"{kind}-{expected}", None)

@@ -8,11 +8,12 @@ import logging
 import re
 
 import pytest
+from policycheck.providers.devices import DeviceProvider
 
 from policycheck.errors import ConfigError
 from policycheck.model import Resource
 from policycheck.privacy import ENV_VAR, Pseudonymiser, resolve_key
-from policycheck.provider import ProviderContext
+from policycheck.provider import CollectPlan, ProviderContext
 
 from .conftest import FIXTURES, KEY, run
 
@@ -59,8 +60,8 @@ def test_no_identifier_in_any_resource_or_log(caplog):
 
 
 def test_pseudonyms_are_stable_keyed_and_shared_across_inventories():
-    config = {"inventories": [str(FIXTURES / "intune-devices-export.csv"), str(FIXTURES / "jamf-computers-inventory.json"),
-                              str(FIXTURES / "policycheck-devices.csv")]}
+    names = ("intune-devices-export.csv", "jamf-computers-inventory.json", "policycheck-devices.csv")
+    config = {"inventories": [str(FIXTURES / name) for name in names]}
     first, again = run(config, reveal=False), run(config, reveal=False)
     assert [d.id for d in first] == [d.id for d in again]
     other_key = run(config, reveal=False, key=b"another-key-0123456789abcdef")
@@ -101,3 +102,13 @@ def test_pseudonymiser_ignores_case_and_space_of_identifiers():
     assert p("owner", "x@example.com") != p("serial", "x@example.com")  # the kind is part of the hash
     assert p("owner", None) is None and p("owner", "") is None
     assert Pseudonymiser(None, reveal=True)("owner", "x@example.com") == "x@example.com"
+
+
+def test_demo_estate_is_the_example_inventories(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    with DeviceProvider.demo_estate() as config:
+        assert DeviceProvider.config_schema["properties"].keys() >= config.keys()
+        devices = list(DeviceProvider(config, ProviderContext()).collect(CollectPlan()))
+    assert len(devices) == 15
+    assert {d.account for d in devices} == {"intune-devices.csv", "jamf-computers.json", "laptops.csv"}
+    assert all(re.fullmatch(r"owner-[0-9a-f]{16}", d.get("owner")) for d in devices)

@@ -13,7 +13,8 @@ from policycheck.provider import CollectPlan, ProviderContext
 
 from .conftest import AS_OF, FIXTURES, KEY, run
 
-HEADER = "device_id,hostname,owner,os_name,os_version,disk_encrypted,screen_lock_enabled,firewall_enabled,last_seen,managed\n"
+HEADER = ("device_id,hostname,owner,os_name,os_version,disk_encrypted,screen_lock_enabled,firewall_enabled,"
+          "last_seen,managed\n")
 
 
 def provider(*paths: str) -> DeviceProvider:

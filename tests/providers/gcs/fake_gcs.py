@@ -59,6 +59,7 @@ class FakeGcs:
     requests: list[Request] = field(default_factory=list)
     token_requests: int = 0
     require_token: bool = False
+    unavailable: bool = False  # answer 503 to every API call
     page_size: int = 1000
     latency: float = 0.0
     url: str = ""
@@ -111,10 +112,13 @@ class FakeGcs:
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlparse(handler.path)
-        if handler.command == "POST" and url.path == "/token":
+        if handler.command == "POST" and url.path in ("/token", "/token-revoked"):
             handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
             with self._lock:
                 self.token_requests += 1
+            if url.path == "/token-revoked":
+                return _send(handler, HTTPStatus.BAD_REQUEST,
+                             {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
             return _send(handler, HTTPStatus.OK, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         request = Request(handler.command, url.path, query, handler.headers.get("Authorization", ""))
@@ -124,6 +128,8 @@ class FakeGcs:
             time.sleep(self.latency)
         if handler.command != "GET":
             status, body = HTTPStatus.METHOD_NOT_ALLOWED, error_body(405, "read-only fake", "methodNotAllowed")
+        elif self.unavailable:
+            status, body = HTTPStatus.SERVICE_UNAVAILABLE, error_body(503, "Backend Error", "backendError")
         elif self.require_token and request.authorization != f"Bearer {TOKEN}":
             status, body = HTTPStatus.UNAUTHORIZED, error_body(401, "Invalid Credentials", "authError")
         else:

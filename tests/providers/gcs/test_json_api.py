@@ -227,8 +227,8 @@ def test_requester_pays_bucket_bills_the_scanned_project(fake_gcs, gcs_data, col
         fake_gcs.requests.clear()
         resources = collect(config, needs=needs)
         assert [r.get("access.public") for r in resources] == [False, False]
-        billed = {r.path.split("/")[4]: r.query.get("userProject") for r in fake_gcs.requests if r.path != "/storage/v1/b"
-                  and r.query.get("userProject")}
+        billed = {r.path.split("/")[4]: r.query["userProject"] for r in fake_gcs.requests
+                  if r.path != "/storage/v1/b" and r.query.get("userProject")}
         assert billed == {"cs-shared": PROJECT}  # other buckets are not billed to anyone
 
 
@@ -251,3 +251,14 @@ def test_unreachable_endpoint_is_one_line_credential_error(collect):
     with pytest.raises(CredentialError) as raised:
         collect(config)
     assert str(raised.value) == f"gcs: cannot reach Cloud Storage at http://127.0.0.1:{port} (no answer within 0.5 s)"
+
+
+def test_persistent_server_errors(estate, collect, named):
+    """Retried until the timeout; then a run-wide error at listing, or unknown values for one bucket."""
+    buckets = named(collect({"projects": [PROJECT], "timeout": 0.5}, needs={BUCKETS: frozenset({"access.public"})}))
+    estate.unavailable = True
+    value = buckets["cs-web-assets"].get("access.public")
+    assert isinstance(value, Unknown)
+    assert value.reason.endswith("kept answering HTTP 503 for 0.5 s (storage.buckets.getIamPolicy)")
+    with pytest.raises(CredentialError, match="kept answering HTTP 503"):
+        collect({"projects": [PROJECT], "timeout": 0.5})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from importlib import metadata
 
 import jsonschema
@@ -108,28 +109,55 @@ def test_emulator_project_from_environment(fake_gcs, gcs_data, collect, monkeypa
     assert all(r.authorization == "" for r in fake_gcs.requests)  # anonymous with an emulator
 
 
-def test_service_account_file_authenticates_every_call(fake_gcs, gcs_data, collect, tmp_path, monkeypatch):
-    """A key file's token endpoint and the API both run on 127.0.0.1; calls carry the token."""
+def key_file(tmp_path, token_uri):
+    """A service-account key file (fresh RSA key) whose token endpoint is ``token_uri``."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    url = fake_gcs.url
-    monkeypatch.delenv("STORAGE_EMULATOR_HOST")  # a real endpoint setting: credentials are used
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    key_file = tmp_path / "scanner.json"
-    key_file.write_text(json.dumps({
+    path = tmp_path / "scanner.json"
+    path.write_text(json.dumps({
         "type": "service_account", "project_id": "acme-support", "private_key_id": "0123456789abcdef",
         "private_key": key, "client_email": "scanner@acme-support.iam.gserviceaccount.com",
-        "client_id": "104857600000000000000", "token_uri": f"{url}/token",
+        "client_id": "104857600000000000000", "token_uri": token_uri,
     }))
+    return str(path)
+
+
+def test_service_account_file_authenticates_every_call(fake_gcs, gcs_data, collect, tmp_path, monkeypatch):
+    """The key file's token endpoint and the API both run on 127.0.0.1; calls carry the token."""
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST")  # a configured endpoint instead: credentials are sent
     fake_gcs.require_token = True
     fake_gcs.add("acme-support", gcs_data.bucket("cs-tickets"))
-    [resource] = collect({"credentials_file": str(key_file), "endpoint": url})  # project from the key file
+    config = {"credentials_file": key_file(tmp_path, f"{fake_gcs.url}/token"), "endpoint": fake_gcs.url}
+    [resource] = collect(config)  # the project comes from the key file
     assert resource.id == "projects/acme-support/buckets/cs-tickets"
     assert resource.get("access.public") is False
     assert fake_gcs.token_requests == 1
     assert {r.authorization for r in fake_gcs.requests} == {"Bearer ya29.fake-access-token"}
+
+
+@pytest.mark.parametrize(("token_path", "message"), [
+    ("/token-revoked", "gcs: the Google credentials were rejected (expired or revoked?)"),
+    (None, "gcs: cannot reach Google's token endpoint to refresh the credentials"),
+])
+def test_credentials_that_cannot_be_refreshed(fake_gcs, gcs_data, collect, tmp_path, monkeypatch, token_path,
+                                              message):
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST")
+    fake_gcs.add("acme-support", gcs_data.bucket("cs-tickets"))
+    token_uri = f"{fake_gcs.url}{token_path}" if token_path else f"http://127.0.0.1:{closed_port()}/token"
+    config = {"credentials_file": key_file(tmp_path, token_uri), "endpoint": fake_gcs.url, "timeout": 0.5}
+    with pytest.raises(CredentialError) as raised:
+        collect(config)
+    assert str(raised.value) == message
+    assert fake_gcs.requests == []  # nothing reached the API without a token
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def test_demo_estate_serves_customer_service_buckets(named):
