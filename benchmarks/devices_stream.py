@@ -29,12 +29,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from policycheck.providers.devices import DeviceProvider
-
 from policycheck.engine import evaluate
 from policycheck.loader import load_packs
 from policycheck.policy import attribute_needs
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.devices import DeviceProvider
 
 AS_OF = date(2026, 11, 2)
 PEOPLE = 20_000

@@ -255,7 +255,7 @@ class _PackParser:
         for spec in specs.values():
             if spec.enum:
                 for item in values:
-                    if item not in spec.enum:
+                    if item is not None and item not in spec.enum:  # null (not set) fits every attribute
                         raise self.fail((*path, op_name), f"'{item}' is not a value of {attr} "
                                         f"(one of: {', '.join(spec.enum)}){did_you_mean(str(item), spec.enum)}")
 

@@ -51,7 +51,8 @@ class Report:
     waivers_active: list[Waiver] = field(default_factory=list)
     waivers_expired: list[Waiver] = field(default_factory=list)
     problems: list[CollectionProblem] = field(default_factory=list)
-    result_counts: Counter[str] = field(default_factory=Counter)
+    #: (severity, result) -> count over every finding, passes left out of ``findings`` included.
+    tally: Counter[tuple[str, str]] = field(default_factory=Counter)
     sources: list[str] = field(default_factory=list)
     omitted_passes: int = 0
     #: Fingerprints in the baseline; when set, only findings not in it fail the build.
@@ -62,8 +63,8 @@ class Report:
 
     def __post_init__(self) -> None:
         self.findings.sort(key=Finding.sort_key)
-        if not self.result_counts:
-            self.result_counts = Counter(f.result.value for f in self.findings)
+        if not self.tally:
+            self.tally = Counter((f.severity.label, f.result.value) for f in self.findings)
 
     # -- what fails -----------------------------------------------------------------------
     def is_new(self, finding: Finding) -> bool:
@@ -87,11 +88,16 @@ class Report:
     def _rules_by_id(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}
 
+    @property
+    def result_counts(self) -> Counter[str]:
+        """Findings per result, passes left out of the report included."""
+        counts: Counter[str] = Counter()
+        for (_, result), count in self.tally.items():
+            counts[result] += count
+        return counts
+
     def counts_by_severity(self) -> dict[str, dict[str, int]]:
-        table: dict[str, Counter[str]] = {s.label: Counter() for s in reversed(Severity)}
-        for finding in self.findings:
-            table[finding.severity.label][finding.result.value] += 1
-        return {sev: {r.value: counts.get(r.value, 0) for r in Result} for sev, counts in table.items()}
+        return {s.label: {r.value: self.tally.get((s.label, r.value), 0) for r in Result} for s in reversed(Severity)}
 
     def waivers_used(self) -> Counter[str]:
         return Counter(f.waiver.id for f in self.findings if f.waiver)

@@ -127,11 +127,11 @@ def _evaluate_into_report(rules: list[Rule], resources: Iterable[Resource], book
 
     TODAY.value = evaluation_date(options.today)
     findings = []
-    counts: Counter[str] = Counter()
+    tally: Counter[tuple[str, str]] = Counter()
     omitted = 0
     try:
         for finding in evaluate(rules, resources, book, workers=options.workers, on_resource=seen):
-            counts[finding.result.value] += 1
+            tally[finding.severity.label, finding.result.value] += 1
             if finding.result is Result.PASS and not options.keep_passed:
                 omitted += 1
                 continue
@@ -141,7 +141,7 @@ def _evaluate_into_report(rules: list[Rule], resources: Iterable[Resource], book
     now = dt.datetime.now(dt.UTC)
     return Report(findings=findings, rules=rules, packs=[], thresholds=options.thresholds, started=now,
                   finished=now, evaluated_on=now.date(), waivers_active=book.active, waivers_expired=book.expired,
-                  result_counts=counts, omitted_passes=omitted, version=__version__)
+                  tally=tally, omitted_passes=omitted, version=__version__)
 
 
 def plan_for(packs: list[PolicyPack]) -> CollectPlan:

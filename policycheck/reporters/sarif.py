@@ -35,17 +35,22 @@ SEVERITY_MAP: dict[Severity, tuple[str, str | None]] = {
     Severity.INFO: ("note", None),
 }
 REPORTED = (Result.FAIL, Result.ERROR, Result.WAIVED)
-MAX_TAGS = 20  # GitHub ignores tags past 20
+MAX_TAGS = 20  # GitHub rejects a rule with more tags
+MAX_RESULTS = 25_000  # GitHub rejects a run with more results
 
 
 @reporter("sarif", "SARIF 2.1.0 for GitHub code scanning (upload with github/codeql-action/upload-sarif).", "sarif")
 def render(report: Report, colour: bool = False) -> str:
-    return json.dumps(sarif_document(report), indent=2, default=str) + "\n"
+    # compact: the C encoder is ~10x faster than indenting, and a big run stays far below upload limits
+    return json.dumps(sarif_document(report), default=str, ensure_ascii=False) + "\n"
 
 
-def sarif_document(report: Report) -> dict[str, Any]:
+def sarif_document(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
     index = {rule.id: position for position, rule in enumerate(report.rules)}
-    results = [_result(f, report, index) for f in report.findings if f.result in REPORTED]
+    reported, omitted = _within_limit([f for f in report.findings if f.result in REPORTED], report, max_results)
+    rules = {rule.id: rule for rule in report.rules}
+    places = {rule.id: _physical(rule) for rule in report.rules}
+    results = [_result(f, report, rules.get(f.rule_id), index, places) for f in reported]
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "policycheck",
@@ -54,12 +59,22 @@ def sarif_document(report: Report) -> dict[str, Any]:
             "rules": [_descriptor(rule) for rule in report.rules],
         }},
         "originalUriBaseIds": {base: {"uri": root.as_uri() + "/"} for base, root in roots().items()},
-        "invocations": [_invocation(report)],
+        "invocations": [_invocation(report, omitted)],
         "results": results,
         "columnKind": "utf16CodeUnits",
-        "properties": _run_properties(report),
+        "properties": _run_properties(report) | {"omittedResults": omitted},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _within_limit(findings: list[Finding], report: Report, limit: int) -> tuple[list[Finding], int]:
+    """At most ``limit`` findings, in report order: failing before waived, severe first, new first."""
+    if len(findings) <= limit:
+        return findings, 0
+    ranked = sorted(range(len(findings)), key=lambda i: (findings[i].result is Result.WAIVED,
+                                                         -findings[i].severity, not report.is_new(findings[i]), i))
+    kept = sorted(ranked[:limit])
+    return [findings[i] for i in kept], len(findings) - limit
 
 
 # -- rules ---------------------------------------------------------------------------------
@@ -118,8 +133,8 @@ def _help_markdown(rule: Rule) -> str:
 
 
 # -- results -------------------------------------------------------------------------------
-def _result(finding: Finding, report: Report, index: dict[str, int]) -> dict[str, Any]:
-    rule = report.rule(finding.rule_id)
+def _result(finding: Finding, report: Report, rule: Rule | None, index: dict[str, int],
+            places: dict[str, dict[str, Any]]) -> dict[str, Any]:
     level, _ = SEVERITY_MAP[finding.severity]
     r = finding.resource
     result: dict[str, Any] = {
@@ -128,7 +143,7 @@ def _result(finding: Finding, report: Report, index: dict[str, int]) -> dict[str
         "kind": "fail",
         "message": {"text": _message(finding, rule)},
         "locations": [{
-            "physicalLocation": _physical(rule),
+            "physicalLocation": places.get(finding.rule_id) or _physical(None),
             "logicalLocations": [{"name": r.name, "fullyQualifiedName": r.id, "kind": "resource"}],
         }],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
@@ -180,9 +195,13 @@ def _suppressions(finding: Finding) -> list[dict[str, Any]]:
 
 
 # -- run -----------------------------------------------------------------------------------
-def _invocation(report: Report) -> dict[str, Any]:
+def _invocation(report: Report, omitted: int) -> dict[str, Any]:
     notifications = [{"level": "error", "message": {"text": f"[{p.provider}] {p.scope}: {p.message}"},
                       "descriptor": {"id": "collection-error"}} for p in report.problems]
+    if omitted:
+        notifications.append({"level": "warning", "descriptor": {"id": "results-omitted"}, "message": {
+            "text": f"{omitted} less severe results left out to stay within GitHub's {MAX_RESULTS} results per "
+                    "run; the JSON report has every finding"}})
     configuration = [
         *({"level": "warning", "descriptor": {"id": "waiver-expired"},
            "message": {"text": f"waiver {w.id} for {w.rule} ({w.source}) expired on {w.expires}; "

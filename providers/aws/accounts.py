@@ -15,6 +15,7 @@ from typing import Any
 import botocore.session
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.parsers import ResponseParserError
 
 from policycheck.errors import CredentialError
 
@@ -72,12 +73,15 @@ def _base_target(settings: Settings, factory: SessionFactory, make_clients: Clie
 
 def _identity(clients: Clients, what: str) -> dict[str, Any]:
     try:
-        return clients("sts").get_caller_identity()
+        return clients.probe("sts").get_caller_identity()
     except NoCredentialsError:
         raise CredentialError("no credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, run 'aws configure' "
                               "or 'aws sso login', or pass --profile", source="aws") from None
     except ClientError as exc:
         raise CredentialError(f"{what} rejected by AWS STS: {describe_client_error(exc)}", source="aws") from None
+    except ResponseParserError:
+        raise CredentialError(f"{what}: the endpoint does not answer like AWS STS (unparsable response)",
+                              source="aws") from None
     except BotoCoreError as exc:
         raise CredentialError(f"{what}: cannot reach AWS: {exc}", source="aws") from None
 

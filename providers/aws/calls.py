@@ -51,6 +51,7 @@ def api(service: str, operation: str, action: str, *absent: str) -> Api:
 def call(client: Any, spec: Api, **params: Any) -> dict[str, Any] | None:
     """Make one request; ``None`` when the answer is one of the spec's "not configured" codes."""
     from botocore.exceptions import BotoCoreError, ClientError  # the SDK loads only when a scan runs
+    from botocore.parsers import ResponseParserError
 
     try:
         response = getattr(client, spec.method)(**params)
@@ -59,10 +60,14 @@ def call(client: Any, spec: Api, **params: Any) -> dict[str, Any] | None:
         if code in spec.absent:
             return None
         raise CollectionError(describe_client_error(exc), action=spec.action) from exc
-    except BotoCoreError as exc:  # timeouts, connection errors, credential refresh failures
-        raise CollectionError(f"request failed: {exc}", action=spec.action) from exc
+    except (BotoCoreError, ResponseParserError) as exc:  # timeouts, connection errors, garbled answers
+        raise CollectionError(f"request failed: {_first_line(exc)}", action=spec.action) from exc
     response.pop("ResponseMetadata", None)  # answers are kept per resource: keep only the payload
     return response
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def paginate(client: Any, spec: Api, key: str, token_in: str, token_out: str, **params: Any) -> list[Any]:

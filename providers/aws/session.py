@@ -53,6 +53,14 @@ class Clients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
+    def probe(self, service: str) -> Any:
+        """A one-off client that gives up fast (two attempts), for the credential check before a scan."""
+        config = self._config.merge(Config(retries={"mode": "standard", "total_max_attempts": 2}))
+        kwargs: dict[str, Any] = {"region_name": self.home_region, "config": config}
+        if self._endpoint_url:
+            kwargs["endpoint_url"] = self._endpoint_url
+        return self.session.client(service, **kwargs)
+
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.home_region)
         client = self._clients.get(key)

@@ -154,7 +154,7 @@ def plugin_env() -> dict[str, str]:
 def scan_inputs() -> dict[str, str]:
     """Inputs scanning the workspace's snapshot offline, with policycheck already installed."""
     return {"policy": "policy.yaml", "snapshot": "estate.json", "waivers": "waivers.yaml", "install": "false",
-            "args": "--evaluation-date 2025-02-01"}
+            "args": "--evaluation-date\n  2025-02-01\n"}
 
 
 @pytest.fixture(scope="session")

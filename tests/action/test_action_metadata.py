@@ -41,3 +41,12 @@ def test_installs_from_its_own_checkout_and_fails_by_default():
     assert '"$GITHUB_ACTION_PATH"' in install["run"] or "spec=\"$GITHUB_ACTION_PATH\"" in install["run"]
     assert ACTION["inputs"]["fail-on-findings"]["default"] == "true"
     assert ACTION["inputs"]["install"]["default"] == "true"
+
+
+def test_install_maps_each_builtin_provider_to_its_extra():
+    """The install step runs before policycheck exists, so it keeps its own table; it must match."""
+    from policycheck.provider import load_providers
+
+    install = next(step for step in STEPS if step["id"] == "install")
+    table = dict(re.findall(r"^\s*([\w-]+)\) extras\+=\(([\w-]+)\) ;;$", install["run"], flags=re.MULTILINE))
+    assert table == {name: cls.extra for name, cls in load_providers().items() if cls.extra}

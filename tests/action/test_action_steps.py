@@ -89,6 +89,7 @@ def test_configuration_error_always_fails_with_exit_2(action, workspace, scan_in
     run = action(scan_inputs | {"policy": "missing.yaml", "fail-on-findings": "false"}, workspace, env=plugin_env)
     assert run.exit_code == 2
     assert run.outputs["exit-code"] == "2"
+    assert run.outputs["sarif-file"] == run.outputs["json-file"] == ""  # nothing for upload steps to pick up
     assert run.summary.startswith("## ⚠️ policycheck could not run (exit code 2)")
     assert "missing.yaml: no such policy file" in run.log
 

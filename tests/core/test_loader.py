@@ -96,10 +96,13 @@ def test_resource_fields_are_attributes_of_every_type(policy):
     assert load_packs([str(path)])[0].rules[0].require.attr == "region"
 
 
-def test_enum_values_are_checked_but_open_tags_are_not(policy):
+def test_enum_values_are_checked_but_open_tags_and_null_are_not(policy):
     ok = policy(rule_text(require="{attr: encryption.key_management, equals: customer-managed}"),
-                rule_text("T-2", require="{attr: tags.anything, equals: whatever}"), name="ok.yaml")
-    assert len(load_packs([str(ok)])[0].rules) == 2
+                rule_text("T-2", require="{attr: tags.anything, equals: whatever}"),
+                rule_text("T-3", require="{attr: encryption.key_management, not_equals: null}"),
+                rule_text("T-4", require="{attr: location.jurisdiction, not_in: [third-country, null]}"),
+                name="ok.yaml")
+    assert len(load_packs([str(ok)])[0].rules) == 4
 
 
 def test_folder_loads_every_yaml_sorted(write):

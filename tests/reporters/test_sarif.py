@@ -164,3 +164,13 @@ def test_schema_rejects_a_broken_document(report, sarif_validator):
     document = render(report)
     del document["runs"][0]["results"][0]["message"]
     assert list(sarif_validator.iter_errors(document))
+
+
+def test_results_beyond_githubs_limit_keep_the_most_severe(report, sarif_validator, kit):
+    document = json.loads(json.dumps(sarif_document(report, max_results=3), default=str))
+    kit.assert_valid_sarif(sarif_validator, document)
+    run = document["runs"][0]
+    assert sorted(r["ruleId"] for r in run["results"]) == ["TK-LOC-001", "TK-PUB-001", "TK-PUB-001"]  # critical
+    assert run["properties"]["omittedResults"] == 6
+    warning, = run["invocations"][0]["toolExecutionNotifications"]
+    assert "6 less severe results left out" in warning["message"]["text"]

@@ -16,10 +16,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from policycheck.providers.aws import AwsProvider
 
 from policycheck.model import Resource
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.aws import AwsProvider
 
 ACCOUNT = "123456789012"
 
@@ -102,13 +102,10 @@ def plan_for(needs: dict[str, set[str] | None] | None, workers: int = 8) -> Coll
 
 def collect(config: dict[str, Any] | None = None, needs: dict[str, set[str]] | None = None, *,
             factory: Any = None, context: ProviderContext | None = None) -> list[Resource]:
-    provider = AwsProvider(config or {"regions": ["us-east-1", "eu-central-1"]}, context or ProviderContext(),
+    provider = AwsProvider({"regions": ["us-east-1", "eu-central-1"]} if config is None else config,
+                           context or ProviderContext(),
                            session_factory=factory)
     return list(provider.collect(plan_for(needs)))
-
-
-def by_name(resources: list[Resource]) -> dict[str, Resource]:
-    return {r.name: r for r in resources}
 
 
 def make_bucket(session: Any, name: str, region: str = "us-east-1", **settings: Any) -> Any:

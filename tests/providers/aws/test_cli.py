@@ -10,6 +10,7 @@ import sys
 
 import boto3
 import pytest
+
 from policycheck.providers.aws.session import _strip_account_host_prefix as strip_account_host_prefix
 
 PACK = """

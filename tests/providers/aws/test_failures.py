@@ -9,11 +9,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from moto.core import set_initial_no_auth_action_count
-from policycheck.providers.aws import AwsProvider
 
 from policycheck.errors import CredentialError
 from policycheck.model import Unknown
 from policycheck.provider import ProviderContext
+from policycheck.providers.aws import AwsProvider
 
 S3 = "aws.s3.bucket"
 

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 import pytest
+
 from policycheck.providers.aws.rds_tls import tls_parameter
 
 ACCOUNT = "123456789012"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from policycheck.providers.aws import AwsProvider
-
-from policycheck.model import Unknown
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.aws import AwsProvider
+from policycheck.run import ScanOptions, run_scan
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|Head)[A-Z]")
 
@@ -28,25 +28,38 @@ def test_a_full_scan_only_reads(recorder):
     assert [(r.name, r.failed_groups) for r in resources if r.failed_groups] == []
 
 
-def test_demo_estate_is_a_believable_customer_service_estate():
+def test_demo_estate_scanned_with_the_builtin_pack():
     with AwsProvider.demo_estate() as config:
         assert set(config["regions"]) >= {"eu-central-1", "us-east-1"}
-        resources = {r.name: r for r in AwsProvider(config, ProviderContext()).collect(CollectPlan())}
-        assert {r.type for r in resources.values()} == {"aws.s3.bucket", "aws.rds.instance", "aws.rds.cluster",
-                                                        "aws.dynamodb.table"}
-        assert {r.get("location.jurisdiction") for r in resources.values()} >= {"EU", "third-country"}
-        recordings = resources["acme-cs-call-recordings"]
-        assert recordings.get("tags.data-classification") == "sensitive"
-        assert recordings.get("encryption.key_management") == "provider-managed"  # misconfigured on purpose
-        exports = resources["acme-callcentre-exports"]
-        assert exports.get("tags.processor") == "telecare-bpo" and exports.get("tags.dpa-reference") is None
-        assert exports.get("raw.policy_accounts") == ["444455556666"]
-        assert exports.get("replication.jurisdictions") == ["third-country"]
-        assert resources["acme-crm-migration-2019"].get("access.public") is True
-        assert resources["crm-postgres"].get("encryption.in_transit_enforced") is True
-        assert resources["ticketing-aurora"].get("encryption.in_transit_enforced") is False
-        assert resources["cs-chat-sessions"].get("logging.access_logging") is True
-        assert not any(isinstance(r.get("access.public"), Unknown) for r in resources.values())
+        report = run_scan(ScanOptions(policies=["gdpr-customer-service"], providers={"aws": config},
+                                      today=dt.date(2026, 6, 1)))
+    assert report.problems == []
+    assert set(report.resources_by_type) == {"aws.s3.bucket", "aws.rds.instance", "aws.rds.cluster",
+                                             "aws.dynamodb.table"}
+    results = {(f.rule_id, f.resource.name): f.result.value for f in report.findings}
+    assert not [key for key, result in results.items() if result == "error"]
+    expected = {
+        ("GDPR-SEC-002", "acme-cs-call-recordings"): "fail",  # sensitive, AWS-managed key
+        ("GDPR-SEC-002", "crm-postgres"): "pass",
+        ("GDPR-PRC-001", "acme-callcentre-exports"): "fail",  # processor without DPA
+        ("GDPR-PRC-001", "acme-callcentre-exports-mumbai"): "pass",
+        ("GDPR-LOC-002", "acme-callcentre-exports"): "fail",  # replicated to India
+        ("GDPR-LOC-002", "crm-postgres"): "fail",  # read replica in the US
+        ("GDPR-LOC-001", "acme-cs-chat-transcripts-us"): "fail",
+        ("GDPR-LOC-001", "acme-cs-ticket-attachments"): "pass",
+        ("GDPR-SEC-004", "acme-crm-migration-2019"): "fail",  # public ACL
+        ("GDPR-RET-003", "acme-crm-migration-2019"): "fail",  # purpose ended in 2020
+        ("GDPR-SEC-003", "ticketing-aurora"): "fail",  # TLS not required
+        ("GDPR-SEC-003", "crm-postgres"): "pass",
+        ("GDPR-SEC-003", "cs-chat-sessions"): "pass",  # resource policy denies plain HTTP
+        ("GDPR-SEC-006", "cs-chat-sessions"): "pass",  # CloudTrail data events
+        ("GDPR-SEC-004", "callcentre-reporting"): "fail",  # public endpoint
+        ("GDPR-REC-001", "acme-tmp-export-2023"): "fail",  # nobody classified it
+        ("GDPR-RET-002", "acme-cs-ticket-attachments"): "pass",
+        ("GDPR-RET-002", "acme-cs-call-recordings"): "fail",  # expires after 180 of 90 declared days
+    }
+    assert {key: results.get(key) for key in expected} == expected
+    assert ("GDPR-SEC-004", "acme-help-centre-assets") not in results  # public data is out of scope
 
 
 def test_permissions_follow_the_plan():

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from policycheck.providers.aws.s3 import normalise_location
-
 from policycheck.engine import evaluate
 from policycheck.loader import load_packs
 from policycheck.model import Result
+from policycheck.providers.aws.s3 import normalise_location
 
 BLOCK_ALL = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
 S3 = "aws.s3.bucket"

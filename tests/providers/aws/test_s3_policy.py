@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from policycheck.providers.aws.s3_policy import evaluate_policy
 
 BUCKET = "arn:aws:s3:::acme-cs-exports"

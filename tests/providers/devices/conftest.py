@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policycheck.providers.devices import DeviceProvider
 
 from policycheck.model import Resource
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.devices import DeviceProvider
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = "2026-11-02"

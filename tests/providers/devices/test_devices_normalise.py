@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from policycheck.privacy import Pseudonymiser
 from policycheck.providers.devices.normalise import (
     age_days,
     os_family,
@@ -17,8 +19,6 @@ from policycheck.providers.devices.normalise import (
     parse_datetime,
     version_key,
 )
-
-from policycheck.privacy import Pseudonymiser
 from policycheck.versions import parse_version
 
 parts = st.lists(st.integers(min_value=0, max_value=99999), min_size=1, max_size=5)

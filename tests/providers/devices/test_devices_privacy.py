@@ -8,12 +8,12 @@ import logging
 import re
 
 import pytest
-from policycheck.providers.devices import DeviceProvider
 
 from policycheck.errors import ConfigError
 from policycheck.model import Resource
 from policycheck.privacy import ENV_VAR, Pseudonymiser, resolve_key
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.devices import DeviceProvider
 
 from .conftest import FIXTURES, KEY, run
 

@@ -6,10 +6,10 @@ import gc
 import tracemalloc
 
 import pytest
-from policycheck.providers.devices import DeviceProvider, jsonstream
 
 from policycheck.errors import InputError
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.devices import DeviceProvider, jsonstream
 
 from .conftest import AS_OF, FIXTURES, KEY, run
 
