@@ -20,12 +20,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from policycheck.providers.gcs import GcsProvider
-
 from policycheck.engine import evaluate
 from policycheck.loader import load_packs
 from policycheck.policy import attribute_needs
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.gcs import GcsProvider
 
 HERE = Path(__file__).resolve().parent
 LOCATIONS = [("EUROPE-WEST3", "region"), ("EU", "multi-region"), ("EUR4", "dual-region"), ("US", "multi-region")]

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .report import FORMAT
+from .report import FAILING_RESULTS, FORMAT
 
-FAILING = ("fail", "error")
+#: Result values of failing findings, as a JSON report writes them.
+FAILING = tuple(r.value for r in FAILING_RESULTS)
 
 
 def load_report(path: Path) -> dict[str, Any]:

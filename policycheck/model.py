@@ -6,13 +6,16 @@ import enum
 import hashlib
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 from .errors import CollectionError
 
 
 class Severity(enum.IntEnum):
+    """How grave a rule's violation is; ordered, so thresholds compare with ``>=``."""
+
     INFO = 0
     LOW = 1
     MEDIUM = 2
@@ -21,10 +24,12 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
+        """The lower-case name used in policies and reports (``high``)."""
         return self.name.lower()
 
     @classmethod
     def parse(cls, text: str) -> Severity:
+        """The severity labelled ``text`` (any case); KeyError for an unknown label."""
         return cls[text.upper()]
 
 
@@ -32,6 +37,8 @@ SEVERITIES = tuple(s.label for s in Severity)
 
 
 class Result(enum.StrEnum):
+    """Outcome of one rule on one resource."""
+
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
@@ -183,6 +190,7 @@ class Resource:
         return dict(self._unknown)
 
     def ref(self) -> ResourceRef:
+        """The identifying fields a finding keeps (no attribute values)."""
         return ResourceRef(self.type, self.id, self.name, self.provider, self.account, self.region)
 
     def __repr__(self) -> str:
@@ -191,9 +199,6 @@ class Resource:
 
 def _core_group(path: str) -> str:
     return "core"
-
-
-_FIELDS = frozenset({"id", "name", "type", "provider", "account", "region"})
 
 
 @dataclass(frozen=True)
@@ -208,12 +213,22 @@ class ResourceRef:
     region: str
 
 
+#: Resource fields rules read like attributes (``Resource.get("region")``): those a finding keeps.
+_FIELDS = frozenset(f.name for f in fields(ResourceRef))
+
+
 @dataclass(frozen=True)
 class WaiverRef:
+    """What a waived finding keeps of its waiver."""
+
     id: str
     reason: str
     approver: str
     expires: str
+
+    def justification(self) -> str:
+        """One line for reports: the reason, then who approved the waiver and until when."""
+        return f"{self.reason} (waiver {self.id}, approved by {self.approver}, expires {self.expires})"
 
 
 @dataclass(frozen=True)
@@ -228,13 +243,16 @@ class Finding:
     observed: Mapping[str, Any] = field(default_factory=dict)
     waiver: WaiverRef | None = None
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
+        """See :func:`fingerprint`; computed once (reports and baselines read it many times)."""
         return fingerprint(self.rule_id, self.resource.account, self.resource.region, self.resource.id)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, ...]:
+        """Report order: by rule, then resource; the remaining fields make the order total (deterministic
+        even when one resource is listed twice, e.g. by two snapshots)."""
         r = self.resource
-        return (self.rule_id, r.type, r.account, r.region, r.id)
+        return (self.rule_id, r.type, r.account, r.region, r.id, r.name, r.provider, self.result.value, self.message)
 
 
 def fingerprint(rule_id: str, account: str, region: str, resource_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ class Rule:
     line: int = 1
 
     def applies_to(self, type_name: str) -> bool:
+        """The rule targets resources of ``type_name``."""
         return type_name in self.resource_types
 
     def attributes(self) -> set[str]:
@@ -36,6 +38,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class PolicyPack:
+    """One loaded policy file: its rules and the params they were built with."""
+
     name: str
     version: str
     source: str
@@ -45,10 +49,14 @@ class PolicyPack:
     out_of_scope: tuple[dict[str, Any], ...] = ()
 
 
-def attribute_needs(rules: list[Rule]) -> dict[str, frozenset[str]]:
-    """Attributes the rules read, per resource type: what a provider must collect."""
+def attribute_needs(rules: list[Rule], also: Iterable[str] = ()) -> dict[str, frozenset[str]]:
+    """Attributes the rules read, per resource type: what a provider must collect.
+
+    ``also`` names attributes read from every targeted type besides (waiver tag selectors).
+    """
+    extra = set(also)
     needs: dict[str, set[str]] = {}
     for rule in rules:
         for type_name in rule.resource_types:
-            needs.setdefault(type_name, set()).update(rule.attributes())
+            needs.setdefault(type_name, set(extra)).update(rule.attributes())
     return {name: frozenset(paths) for name, paths in needs.items()}

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .model import Finding, Result, Severity
@@ -40,6 +41,11 @@ class CollectionProblem:
 
 @dataclass
 class Report:
+    """Findings (sorted on construction), the rules and packs behind them, and how the run went.
+
+    ``rules`` is fixed once the report is built: :meth:`rule` indexes it on first use.
+    """
+
     findings: list[Finding]
     rules: list[Rule]
     packs: list[PolicyPack]
@@ -68,13 +74,16 @@ class Report:
 
     # -- what fails -----------------------------------------------------------------------
     def is_new(self, finding: Finding) -> bool:
+        """Not in the baseline (always true without one)."""
         return self.baseline is None or finding.fingerprint not in self.baseline
 
     def failing(self) -> list[Finding]:
+        """Findings that fail the build: at or above the threshold, and new when there is a baseline."""
         return [f for f in self.findings if self.thresholds.is_failing(f) and self.is_new(f)]
 
     @property
     def exit_code(self) -> int:
+        """0 nothing fails; 1 a failing finding, or a scope that could not be collected while errors count."""
         if self.failing():
             return 1
         if self.problems and self.thresholds.fail_on_error:
@@ -83,8 +92,10 @@ class Report:
 
     # -- summaries ------------------------------------------------------------------------
     def rule(self, rule_id: str) -> Rule | None:
-        return self._rules_by_id().get(rule_id)
+        """The rule with ``rule_id``; None when no loaded rule has it."""
+        return self._rules_by_id.get(rule_id)
 
+    @cached_property
     def _rules_by_id(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}
 
@@ -97,12 +108,15 @@ class Report:
         return counts
 
     def counts_by_severity(self) -> dict[str, dict[str, int]]:
+        """Severity label (most severe first) -> result -> count, passes left out of the report included."""
         return {s.label: {r.value: self.tally.get((s.label, r.value), 0) for r in Result} for s in reversed(Severity)}
 
     def waivers_used(self) -> Counter[str]:
+        """Waiver id -> how many findings it waived."""
         return Counter(f.waiver.id for f in self.findings if f.waiver)
 
     def waivers_unused(self) -> list[Waiver]:
+        """Active waivers that matched no finding."""
         used = self.waivers_used()
         return [w for w in self.waivers_active if w.id not in used]
 

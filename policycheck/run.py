@@ -16,10 +16,11 @@ from .baseline import failing_findings, load_report, resolved_since
 from .engine import DEFAULT_WORKERS, evaluate
 from .errors import ConfigError, PolicycheckError
 from .loader import load_packs
-from .model import Resource, Result
+from .model import Finding, Resource, Result
+from .operators import TODAY
 from .policy import PolicyPack, Rule, attribute_needs
 from .provider import BROKEN_PROVIDERS, CollectPlan, Provider, ProviderContext, load_providers, missing_extra_error
-from .report import CollectionProblem, Report, Thresholds
+from .report import FAILING_RESULTS, CollectionProblem, Report, Thresholds
 from .snapshot import read_snapshot
 from .waivers import DEFAULT_MAX_DAYS, WaiverBook, load_waivers
 
@@ -28,6 +29,8 @@ PSEUDONYM_KEY_ENV = "POLICYCHECK_PSEUDONYM_KEY"
 
 @dataclass
 class ScanOptions:
+    """Everything one scan needs, already merged from the command line and the config file."""
+
     policies: list[str]
     params: dict[str, Any] = field(default_factory=dict)
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -43,15 +46,18 @@ class ScanOptions:
 
 
 def evaluation_date(today: dt.date | None) -> dt.date:
+    """The pinned date, else today (UTC)."""
     return today or dt.datetime.now(dt.UTC).date()
 
 
 def provider_context(reveal: bool) -> ProviderContext:
+    """Run-wide provider settings; the pseudonym key comes from the environment."""
     key = os.environ.get(PSEUDONYM_KEY_ENV, "")
     return ProviderContext(reveal_identities=reveal, pseudonym_key=key.encode())
 
 
 def instantiate(name: str, config: dict[str, Any], context: ProviderContext) -> Provider:
+    """The provider registered as ``name``, set up with its config; ConfigError for an unknown or broken one."""
     registry = load_providers()
     if name in BROKEN_PROVIDERS:
         raise ConfigError(BROKEN_PROVIDERS[name])
@@ -84,6 +90,7 @@ def collect(providers: dict[str, Provider], plan: CollectPlan) -> Iterator[Resou
 
 
 def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | None = None) -> Report:
+    """Load the packs, collect, evaluate and compare with the baseline; the finished report."""
     started = dt.datetime.now(dt.UTC)
     today = evaluation_date(options.today)
     packs = load_packs(options.policies, options.params)
@@ -96,7 +103,8 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
                           "file); try 'policycheck demo' for a built-in example estate")
     contexts = {name: provider_context(options.reveal_identities) for name in options.providers}
     providers = {name: instantiate(name, config, contexts[name]) for name, config in options.providers.items()}
-    plan = CollectPlan(needs=attribute_needs(rules), max_workers=options.workers)
+    # waivers that select by tag read those tags too: collect them even when no rule does
+    plan = CollectPlan(needs=attribute_needs(rules, also=book.attributes()), max_workers=options.workers)
     resources: Iterable[Resource] = itertools.chain(
         *(read_snapshot(path) for path in options.snapshots), collect(providers, plan))
     by_type: Counter[str] = Counter()
@@ -106,29 +114,34 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
         if progress:
             progress(resource)
 
-    report = _evaluate_into_report(rules, resources, book, options, seen)
-    report.packs, report.started, report.evaluated_on = packs, started, today
-    report.resources_by_type = dict(by_type)
-    report.problems = [CollectionProblem(name, scope, message)
-                       for name, context in contexts.items() for scope, message in context.problems]
-    report.sources = [str(p) for p in options.snapshots] + list(options.providers)
+    findings, tally, omitted = _evaluate(rules, resources, book, options, today, seen)
+    report = Report(
+        findings=findings, rules=rules, packs=packs, thresholds=options.thresholds, started=started,
+        finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
+        waivers_expired=book.expired, tally=tally, omitted_passes=omitted, version=__version__,
+        problems=[CollectionProblem(name, scope, message)
+                  for name, context in contexts.items() for scope, message in context.problems],
+        sources=[str(p) for p in options.snapshots] + list(options.providers),
+    )
     if baseline is not None:
         report.baseline = set(failing_findings(baseline))
         report.baseline_source = str(options.baseline)
-        current = {f.fingerprint for f in report.findings if f.result in (Result.FAIL, Result.ERROR)}
+        current = {f.fingerprint for f in report.findings if f.result in FAILING_RESULTS}
         report.resolved = resolved_since(baseline, current)
     report.finished = dt.datetime.now(dt.UTC)
     return report
 
 
-def _evaluate_into_report(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook,
-                          options: ScanOptions, seen: Callable[[Resource], None]) -> Report:
-    from .operators import TODAY
+def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, options: ScanOptions,
+              today: dt.date, seen: Callable[[Resource], None]) -> tuple[list[Finding], Counter[tuple[str, str]], int]:
+    """Findings kept for the report, the (severity, result) tally of all of them, and how many passes were left out.
 
-    TODAY.value = evaluation_date(options.today)
+    Date operators evaluate as of ``today`` (the same date the waivers were checked against).
+    """
     findings = []
     tally: Counter[tuple[str, str]] = Counter()
     omitted = 0
+    TODAY.value = today
     try:
         for finding in evaluate(rules, resources, book, workers=options.workers, on_resource=seen):
             tally[finding.severity.label, finding.result.value] += 1
@@ -138,11 +151,9 @@ def _evaluate_into_report(rules: list[Rule], resources: Iterable[Resource], book
             findings.append(finding)
     finally:
         TODAY.value = None
-    now = dt.datetime.now(dt.UTC)
-    return Report(findings=findings, rules=rules, packs=[], thresholds=options.thresholds, started=now,
-                  finished=now, evaluated_on=now.date(), waivers_active=book.active, waivers_expired=book.expired,
-                  tally=tally, omitted_passes=omitted, version=__version__)
+    return findings, tally, omitted
 
 
 def plan_for(packs: list[PolicyPack]) -> CollectPlan:
+    """What to collect for the rules of ``packs``."""
     return CollectPlan(needs=attribute_needs([r for p in packs for r in p.rules]))

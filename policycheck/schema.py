@@ -13,7 +13,7 @@ import jsonschema
 
 from .attributes import RESOURCE_TYPES
 from .conditions import COMBINATORS
-from .model import SEVERITIES
+from .model import SEVERITIES, Result
 from .operators import OPERATORS
 from .registry import did_you_mean
 
@@ -161,7 +161,7 @@ def report_schema() -> dict[str, Any]:
             "rule_id": {"type": "string"},
             "title": {"type": "string"},
             "severity": {"enum": list(SEVERITIES)},
-            "result": {"enum": ["pass", "fail", "error", "waived"]},
+            "result": {"enum": [r.value for r in Result]},
             "new": {"type": ["boolean", "null"], "description": "Not in the baseline (null without --baseline)."},
             "message": {"type": "string"},
             "resource": resource,

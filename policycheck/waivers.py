@@ -103,14 +103,20 @@ def _date(value: object, doc, where) -> dt.date:
 
 @dataclass
 class WaiverBook:
-    """The waivers of a run, split into active and expired, tracking which were used."""
+    """The waivers of a run, split into active and expired (which were used is read off the findings)."""
 
     active: list[Waiver]
     expired: list[Waiver]
 
+    def attributes(self) -> set[str]:
+        """Attributes the active waivers read to select resources (``tags.<key>``)."""
+        return {f"tags.{key}" for waiver in self.active for key in waiver.tags}
+
     @classmethod
     def of(cls, waivers: list[Waiver], today: dt.date) -> WaiverBook:
+        """Split ``waivers`` into active and expired as of ``today``."""
         return cls([w for w in waivers if not w.expired(today)], [w for w in waivers if w.expired(today)])
 
     def find(self, rule_id: str, resource: Resource) -> Waiver | None:
+        """The first active waiver covering ``rule_id`` on ``resource``."""
         return next((w for w in self.active if w.matches(rule_id, resource)), None)

@@ -63,12 +63,10 @@ def _testcase(finding: Finding, rule: Rule, file: str) -> ET.Element:
     case = _element("testcase", name=r.id, classname=rule.id, file=file, line=str(rule.line), time="0")
     tag = OUTCOME_ELEMENT[finding.result]
     if tag == "skipped":
-        waiver = finding.waiver
-        reason = f"waived: {waiver.reason} (waiver {waiver.id}, approved by {waiver.approver}, expires " \
-                 f"{waiver.expires})" if waiver else "waived"
+        reason = f"waived: {finding.waiver.justification()}" if finding.waiver else "waived"
         case.append(_element("skipped", message=reason))
     elif tag is not None:
-        detail = _element(tag, message=finding.message, type=f"{finding.severity.label}")
+        detail = _element(tag, message=finding.message, type=finding.severity.label)
         detail.text = _clean(_details(finding, rule))
         case.append(detail)
     return case

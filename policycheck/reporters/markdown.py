@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..model import Finding, Result
-from ..report import Report
+from ..report import FAILING_RESULTS, Report
 from . import reporter
 
 #: GitHub's limits: one step's summary (bytes) and one pull-request comment (characters).
@@ -110,7 +110,7 @@ def _counts(report: Report) -> list[str]:
 def _baseline(report: Report) -> list[str]:
     if report.baseline is None:
         return []
-    failing = [f for f in report.findings if f.result in (Result.FAIL, Result.ERROR)]
+    failing = [f for f in report.findings if f.result in FAILING_RESULTS]
     new = sum(1 for f in failing if report.is_new(f))
     return [f"**Baseline** {escape(report.baseline_source or '')}: **{new} new**, {len(failing) - new} unchanged, "
             f"{len(report.resolved)} resolved since the baseline. Only new findings fail the build.", ""]
@@ -140,7 +140,7 @@ def _waivers(report: Report) -> list[str]:
 
 def _failing(report: Report, limits: Limits) -> list[str]:
     failing = report.failing()
-    held_back = sum(1 for f in report.findings if f.result in (Result.FAIL, Result.ERROR)) - len(failing)
+    held_back = sum(1 for f in report.findings if f.result in FAILING_RESULTS) - len(failing)
     note = [f"{held_back} more fail/error finding(s) are below the threshold or in the baseline."] if held_back else []
     if not failing:
         return ["### Failing findings", "", "None.", *note, ""] if note else []

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from ..model import Finding, Result, Severity
 from ..policy import Rule
-from ..report import Report
+from ..report import FAILING_RESULTS, Report
 from . import reporter
 from .sources import locate, roots
 
@@ -34,7 +34,7 @@ SEVERITY_MAP: dict[Severity, tuple[str, str | None]] = {
     Severity.LOW: ("note", "3.0"),
     Severity.INFO: ("note", None),
 }
-REPORTED = (Result.FAIL, Result.ERROR, Result.WAIVED)
+REPORTED = (*FAILING_RESULTS, Result.WAIVED)
 MAX_TAGS = 20  # GitHub rejects a rule with more tags
 MAX_RESULTS = 25_000  # GitHub rejects a run with more results
 
@@ -188,8 +188,7 @@ def _suppressions(finding: Finding) -> list[dict[str, Any]]:
         return []
     return [{
         "kind": "external",  # no "status": it defaults to accepted, and schema revisions disagree on its name
-        "justification": f"{waiver.reason} (waiver {waiver.id}, approved by {waiver.approver}, "
-                         f"expires {waiver.expires})",
+        "justification": waiver.justification(),
         "properties": {"waiver": waiver.id, "approver": waiver.approver, "expires": waiver.expires},
     }]
 

@@ -3,6 +3,8 @@
 Region comes from ListBuckets' ``BucketRegion`` (AWS returns it when a parameter is given);
 endpoints that leave it out (moto, older S3-compatible servers) cost one GetBucketLocation per
 bucket, so the region, and with it the finding fingerprint, never depends on the rules loaded.
+A bucket's id is ``arn:aws:s3::ACCOUNT:NAME``: the bucket ARN's fields with the account filled
+in, so every AWS resource id names its account.
 """
 
 from __future__ import annotations

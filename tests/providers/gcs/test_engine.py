@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 
-from policycheck.providers.gcs import GcsProvider
-
 from policycheck.engine import evaluate
 from policycheck.loader import load_packs
 from policycheck.model import Result
 from policycheck.policy import attribute_needs
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.gcs import GcsProvider
 
 PROJECT = "acme-support"
 

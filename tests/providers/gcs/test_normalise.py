@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from policycheck.providers.gcs.locations import location_attributes
 from policycheck.providers.gcs.normalise import (
     access_attributes,

@@ -8,11 +8,11 @@ from importlib import metadata
 
 import jsonschema
 import pytest
-from policycheck.providers.gcs import GcsProvider
-from policycheck.providers.gcs.schema import BUCKET
 
 from policycheck.errors import ConfigError, CredentialError
 from policycheck.provider import CollectPlan, ProviderContext
+from policycheck.providers.gcs import GcsProvider
+from policycheck.providers.gcs.schema import BUCKET
 from policycheck.vocabulary import DATA_STORE
 
 BUCKETS = "gcp.storage.bucket"

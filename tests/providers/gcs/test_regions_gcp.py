@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from policycheck.providers.gcs.locations import common_country, weakest
 
+from policycheck.providers.gcs.locations import common_country, weakest
 from policycheck.regions import locate, parts_of_region
 
 #: Predefined dual-regions as https://cloud.google.com/storage/docs/locations#predefined lists them.
