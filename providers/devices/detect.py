@@ -50,6 +50,12 @@ def choose_format(sample: Sample, source: InventorySource) -> InventoryFormat:
     return FORMATS.get(best_name)
 
 
+def check_inventory(source: InventorySource) -> None:
+    """Raise InputError now if ``source`` cannot be opened, decoded or recognised (reads only its start)."""
+    with open_text(source.path, source.encoding) as (_, text):
+        choose_format(make_sample(text), source)
+
+
 def read_inventory(source: InventorySource) -> Iterator[Item]:
     """Devices (and page marks) of one inventory file, read as a stream."""
     with open_text(source.path, source.encoding) as (stream, text):

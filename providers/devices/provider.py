@@ -10,20 +10,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from policycheck.errors import ConfigError
+from policycheck.errors import ConfigError, InputError
 from policycheck.model import Resource
 from policycheck.privacy import Pseudonymiser
 from policycheck.provider import CollectPlan, Provider, ProviderOption
 
 from .build import DEVICE_TYPE, Builder
-from .detect import format_named, read_inventory
+from .detect import check_inventory, format_named, read_inventory
 from .formats import FORMATS, InventorySource
 from .record import DeviceRecord, PageMark
 from .register import StaffRegister
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "inventories"
+DEMO = Path(__file__).resolve().parent / "demo"  # shipped as package data, so the demo runs from a wheel too
 DEMO_KEY = "policycheck-demo-pseudonym-key-not-secret"
 DEMO_AS_OF = "2026-11-02"  # the day the example inventories were exported: ages stay as the README shows them
 
@@ -33,7 +33,8 @@ _INVENTORY_ITEM = {
         {"type": "object", "required": ["path"], "additionalProperties": False, "properties": {
             "path": {"type": "string"},
             "format": {"type": "string"},
-            "label": {"type": "string", "description": "Name used for the file in findings (default: file name)"},
+            "label": {"type": "string",
+                      "description": "Account name of the file's devices in findings (default: the format name)"},
             "date_order": {"enum": ["mdy", "dmy"], "description": "How to read 03/04/2026 (default mdy)"},
             "encoding": {"type": "string", "description": "Force an encoding, e.g. cp1252"},
         }},
@@ -132,17 +133,33 @@ class DeviceProvider(Provider):
         if not plan.wants_type(DEVICE_TYPE.name):
             return
         sources = self.sources()
+        for source in sources:  # a missing, unreadable or unrecognised file stops the run before anything is read
+            check_inventory(source)
         builder = self.builder()
         pages: dict[str, list[PageMark]] = {}
+        collected = 0
         for source in sources:
             devices = malformed = 0
-            for item in read_inventory(source):
-                if isinstance(item, PageMark):
-                    pages.setdefault(item.format, []).append(item)
-                    continue
-                devices += 1
-                malformed += _is_malformed(item)
-                yield builder.resource(item)
+            try:
+                for item in read_inventory(source):
+                    if isinstance(item, PageMark):
+                        pages.setdefault(item.format, []).append(item)
+                        continue
+                    devices += 1
+                    collected += 1
+                    malformed += _is_malformed(item)
+                    resource = builder.resource(item)
+                    # the account is the inventory's label or format, never the file name: nightly exports with
+                    # dated names must keep their fingerprints, or every finding would look new to --baseline
+                    resource.account = source.label or item.format
+                    yield resource
+            except InputError as exc:
+                if not collected:
+                    raise
+                # a file that breaks part-way (truncated): its other devices are unknown, the other files are read
+                where = f"{exc.place}: " if exc.place else ""
+                self.context.report_problem(source.name, f"{where}{exc.message}; the file was read only in part, so "
+                                                         "some of its devices were not checked")
             log.info("%s: %d devices (%d with unreadable values)", source.name, devices, malformed)
         for marks in pages.values():
             if all(mark.has_next for mark in marks):
@@ -154,13 +171,13 @@ class DeviceProvider(Provider):
     @classmethod
     @contextmanager
     def demo_estate(cls) -> Iterator[dict[str, Any]]:
-        """The demo inventories and staff register shipped in ``examples/inventories``."""
-        if not EXAMPLES.is_dir():
-            raise ConfigError(f"the demo inventories are missing ({EXAMPLES})")
+        """The demo inventories and staff register shipped in the package (``demo/``)."""
+        if not DEMO.is_dir():
+            raise ConfigError(f"the demo inventories are missing ({DEMO}); reinstall policycheck")
         yield {
-            "inventories": [str(EXAMPLES / "intune-devices.csv"), str(EXAMPLES / "jamf-computers.json"),
-                            str(EXAMPLES / "laptops.csv")],
-            "register": str(EXAMPLES / "staff-register.csv"),
+            "inventories": [str(DEMO / "intune-devices.csv"), str(DEMO / "jamf-computers.json"),
+                            str(DEMO / "laptops.csv")],
+            "register": str(DEMO / "staff-register.csv"),
             "pseudonym_key": DEMO_KEY,
             "as_of": DEMO_AS_OF,
         }

@@ -60,7 +60,12 @@ class Host:
         self.rows.setdefault(table, {})[TABLES[table][1](row)] = (line, row)
 
     def remove(self, table: str, row: Row) -> None:
-        self.rows.get(table, {}).pop(TABLES[table][1](row), None)
+        """Drop ``row`` if it is the one held: a "removed" event for an older row (logs read out of order,
+        or the removed half of a change logged after its added half) must not drop the current row."""
+        rows = self.rows.get(table, {})
+        key = TABLES[table][1](row)
+        if key in rows and rows[key][1] == row:
+            del rows[key]
 
     def table(self, name: str) -> list[tuple[int, Row]]:
         return list(self.rows.get(name, {}).values())

@@ -10,8 +10,9 @@ import pytest
 
 from policycheck.errors import ConfigError, InputError
 from policycheck.model import Unknown
+from policycheck.provider import ProviderContext
 
-from .conftest import FIXTURES, by_name, run
+from .conftest import FIXTURES, KEY, by_name, run
 
 HEADER = ("device_id,serial,hostname,owner,os_name,os_version,disk_encrypted,screen_lock_enabled,"
           "screen_lock_timeout_minutes,firewall_enabled,last_seen,managed\n")
@@ -178,17 +179,22 @@ def test_invalid_json_in_the_middle(tmp_path):
 
 def test_truncated_inside_a_quoted_csv_field(tmp_path):
     path = write(tmp_path, "inventory.csv", HEADER + rows(1) + 'lin-2,"SN2')
-    with pytest.raises(InputError) as exc:
-        run({"inventories": [path]})
-    assert one_line_error(exc) == "inventory.csv:line 3: the file ends inside a quoted field (truncated?)"
+    ctx = ProviderContext(reveal_identities=True, pseudonym_key=KEY)
+    assert [d.name for d in run({"inventories": [path]}, context=ctx)] == ["host-1"]
+    assert ctx.problems == [("inventory.csv", "line 3: the file ends inside a quoted field (truncated?); the file "
+                                              "was read only in part, so some of its devices were not checked")]
+    with pytest.raises(InputError) as exc:  # nothing read yet: the run stops with one line
+        run({"inventories": [write(tmp_path, "first.csv", HEADER + 'lin-2,"SN2')]})
+    assert one_line_error(exc) == "first.csv:line 2: the file ends inside a quoted field (truncated?)"
 
 
 def test_invalid_utf8_after_the_sample(tmp_path):
     body = HEADER + rows(*range(1, 1200))
     content = body.encode() + b"lin-x,SN\xff\xfe,host-x\n"
-    with pytest.raises(InputError) as exc:
-        run({"inventories": [write(tmp_path, "inventory.csv", content)]})
-    assert "inventory.csv:line 1201: cannot decode the text" in one_line_error(exc)
+    ctx = ProviderContext(reveal_identities=True, pseudonym_key=KEY)
+    assert 1000 < len(run({"inventories": [write(tmp_path, "inventory.csv", content)]}, context=ctx)) < 1200
+    [(scope, message)] = ctx.problems
+    assert scope == "inventory.csv" and message.startswith("line 1201: cannot decode the text")
 
 
 def test_missing_file_and_directory(tmp_path):

@@ -110,5 +110,5 @@ def test_demo_estate_is_the_example_inventories(monkeypatch):
         assert DeviceProvider.config_schema["properties"].keys() >= config.keys()
         devices = list(DeviceProvider(config, ProviderContext()).collect(CollectPlan()))
     assert len(devices) == 15
-    assert {d.account for d in devices} == {"intune-devices.csv", "jamf-computers.json", "laptops.csv"}
+    assert {d.account for d in devices} == {"intune-csv", "jamf", "policycheck-csv"}
     assert all(re.fullmatch(r"owner-[0-9a-f]{16}", d.get("owner")) for d in devices)
