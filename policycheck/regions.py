@@ -11,6 +11,17 @@ from typing import Any
 
 import yaml
 
+__all__ = [
+    "EEA",
+    "EU",
+    "adequacy_countries",
+    "country_of_region",
+    "jurisdiction_of_country",
+    "jurisdiction_of_region",
+    "locate",
+    "parts_of_region",
+]
+
 EU = frozenset({
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT",
     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
@@ -24,6 +35,7 @@ def _table() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+@lru_cache(maxsize=1)
 def adequacy_countries() -> frozenset[str]:
     """Countries with an EU adequacy decision (Art. 45 GDPR)."""
     return frozenset(_table()["adequacy"])
@@ -59,7 +71,7 @@ def country_of_region(provider: str, region: str | None) -> str | None:
 def locate(provider: str, region: str | None) -> dict[str, Any]:
     """The ``location.*`` attributes for a region of ``provider`` (``aws``, ``gcp``)."""
     entry = _entry(provider, region)
-    country = entry.get("country") if isinstance(entry, dict) else entry
+    country = country_of_region(provider, region)
     jurisdiction = entry.get("jurisdiction") if isinstance(entry, dict) else None
     return {
         "location.region": region,
@@ -69,6 +81,7 @@ def locate(provider: str, region: str | None) -> dict[str, Any]:
 
 
 def jurisdiction_of_region(provider: str, region: str | None) -> str:
+    """EU, EEA, adequacy, third-country or unknown for a provider's region code."""
     return locate(provider, region)["location.jurisdiction"]
 
 
@@ -76,3 +89,8 @@ def parts_of_region(provider: str, region: str | None) -> tuple[str, ...]:
     """Regions a location stores its data in (``regions`` of a dual-region entry); empty otherwise."""
     entry = _entry(provider, region)
     return tuple(entry.get("regions") or ()) if isinstance(entry, dict) else ()
+
+
+def known_regions(provider: str) -> list[str]:
+    """Region and location codes the table knows for ``provider``."""
+    return sorted(_table()["regions"].get(provider, {}))

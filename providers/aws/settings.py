@@ -9,6 +9,8 @@ from typing import Any
 
 from policycheck.errors import ConfigError
 from policycheck.provider import ProviderOption
+from policycheck.regions import known_regions
+from policycheck.registry import did_you_mean
 
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d+$"
 ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"
@@ -84,10 +86,35 @@ class Settings:
                 for item in items:
                     if not isinstance(item, str) or (pattern and not re.match(pattern, item)):
                         raise ConfigError(f"{key}: {item!r} is not a valid {_WHAT[key]}", source="aws")
+                if key == "regions":
+                    _check_regions(items)
                 values[key] = tuple(items)
             else:
                 values[key] = value
         return cls(**values)
+
+
+def _check_regions(regions: list[str]) -> None:
+    """Reject a mistyped region up front (exit 2), instead of a failing scope per call later.
+
+    A region counts as known when the shipped region table or botocore's endpoint data has it,
+    so a region AWS opens before our table is updated still works.
+    """
+    table = set(known_regions("aws"))
+    unknown = [r for r in regions if r not in table]
+    if not unknown:
+        return
+    try:
+        from botocore.session import get_session
+
+        table |= set(get_session().get_available_regions("s3", allow_non_regional=False))
+        for partition in ("aws-cn", "aws-us-gov"):
+            table |= set(get_session().get_available_regions("s3", partition_name=partition))
+    except ImportError:
+        pass
+    for region in unknown:
+        if region not in table:
+            raise ConfigError(f"unknown AWS region '{region}'{did_you_mean(region, table)}", source="--region")
 
 
 _LISTS = ("regions", "profiles", "role_arns", "accounts", "exclude_accounts")

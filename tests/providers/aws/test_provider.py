@@ -50,11 +50,24 @@ def test_config_schema_and_options():
     ({"regions": ["eu-central-l"]}, "aws: regions: 'eu-central-l' is not a valid region code (e.g. eu-central-1)"),
     ({"role_arns": ["Audit"]}, "aws: role_arns: 'Audit' is not a valid role ARN"),
     ({"regoins": ["eu-central-1"]}, "aws: unknown setting 'regoins'"),
+    ({"regions": ["eu-nort-1"]}, "--region: unknown AWS region 'eu-nort-1' (did you mean 'eu-north-1'?)"),
+    ({"regions": ["eu-central-1", "us-west-9"]}, "--region: unknown AWS region 'us-west-9'"),
 ])
 def test_bad_settings_are_one_line_config_errors(config, message):
     with pytest.raises(ConfigError) as caught:
         AwsProvider(config, ProviderContext())
     assert str(caught.value).startswith(message)
+
+
+def test_regions_known_to_botocore_but_not_yet_to_the_table_are_accepted():
+    from botocore.session import get_session
+
+    from policycheck.regions import known_regions
+
+    newer = sorted(set(get_session().get_available_regions("s3")) - set(known_regions("aws")))
+    if not newer:
+        pytest.skip("the region table already knows every region botocore knows")
+    AwsProvider({"regions": newer[:1]}, ProviderContext())
 
 
 def test_importing_the_provider_does_not_load_the_sdk():
