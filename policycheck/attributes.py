@@ -10,6 +10,18 @@ from dataclasses import dataclass, field, replace
 
 from .registry import Registry
 
+__all__ = [
+    "OPEN_PREFIXES",
+    "RESOURCE_FIELDS",
+    "RESOURCE_TYPES",
+    "VALUE_TYPES",
+    "AttributeSpec",
+    "ResourceType",
+    "bind_groups",
+    "expand_type_selector",
+    "register_type",
+]
+
 #: Value types an attribute can have; operators declare which of these they accept.
 VALUE_TYPES = ("bool", "int", "number", "string", "list", "date", "map", "version")
 
@@ -45,8 +57,9 @@ def bind_groups(vocabulary: tuple[AttributeSpec, ...], groups: dict[str, list[st
     return tuple(bound)
 
 
-#: Prefixes whose sub-keys are free-form: tags (labels) and provider-specific raw values.
-OPEN_PREFIXES = {"tags": "string", "raw": "string"}
+#: Prefixes whose sub-keys are free-form, with their value type: tags (labels) and provider-specific raw
+#: values. Each is also the collection group that supplies it.
+OPEN_PREFIXES = {"tags": "string", "raw": "map"}
 
 
 @dataclass(frozen=True)
@@ -69,11 +82,11 @@ class ResourceType:
             return self.by_name[path]
         head, _, rest = path.partition(".")
         if head in OPEN_PREFIXES and rest:
-            group = "tags" if head == "tags" else "raw"
-            return AttributeSpec(path, "string" if head == "tags" else "map", f"{head} value {rest!r}", group)
+            return AttributeSpec(path, OPEN_PREFIXES[head], f"{head} value {rest!r}", head)
         return None
 
     def group_of(self, path: str) -> str:
+        """The collection group supplying ``path`` (``core`` for unknown paths)."""
         spec = self.attribute(path)
         return spec.group if spec else "core"
 

@@ -9,6 +9,8 @@ from typing import Any
 from .errors import InputError
 from .report import FAILING_RESULTS, FORMAT
 
+__all__ = ["FAILING", "failing_findings", "load_report", "resolved_since"]
+
 #: Result values of failing findings, as a JSON report writes them.
 FAILING = tuple(r.value for r in FAILING_RESULTS)
 

@@ -21,34 +21,42 @@ import yaml
 
 from . import __version__
 from .config import Config, load_config
+from .engine import DEFAULT_WORKERS
 from .errors import ConfigError, PolicycheckError
 from .loader import Overrides
 from .model import SEVERITIES, Severity
 from .outputs import resolve_outputs, write_outputs
 from .provider import BROKEN_PROVIDERS, ProviderOption, load_providers
-from .report import Thresholds
+from .report import Report, Thresholds
 from .run import ScanOptions, run_scan
+from .waivers import DEFAULT_MAX_DAYS
+
+__all__ = ["main"]
 
 DEFAULT_PACK = "gdpr-customer-service"
 
 
 class ProviderCommand(click.Command):
-    """Reads provider options from the registry again when parsing, so that a provider registered after
-    this module was imported (``register_provider`` from a plugin or a test) has its options and is a
-    valid ``--provider`` choice; the decorators below only see the providers known at import."""
+    """A command whose ``--provider`` choices and provider options come from the provider registry.
+
+    They are read when the command is parsed or its help is shown, not at import: ``policycheck
+    --help`` loads no provider, and a provider registered later (a plugin, a test) is included.
+    Each provider option sits right after ``--provider``, in registry order.
+    """
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        if any(p.name == "provider_names" for p in self.params):
-            registry = load_providers()
-            have = {p.name for p in self.params}
-            for name, cls in registry.items():
+        names = [p.name or "" for p in self.params]
+        if "provider_names" in names:
+            added = []
+            for name, cls in load_providers().items():
                 for option in cls.options:
-                    if f"{name}__{option.key}" not in have:
-                        decls, kwargs = _provider_option(name, option)
-                        self.params.append(click.Option(decls, **kwargs))
-            for param in self.params:
-                if param.name == "provider_names":
-                    param.type = click.Choice(_provider_choices())
+                    decls, kwargs = _provider_option(name, option)
+                    if decls[1] not in names:
+                        added.append(click.Option(decls, **kwargs))
+            # after --provider and the provider options already there ("NAME__KEY")
+            position = max(i for i, name in enumerate(names) if name == "provider_names" or "__" in name)
+            self.params[position + 1:position + 1] = added
+            self.params[names.index("provider_names")].type = click.Choice(_provider_choices())
         return super().get_params(ctx)
 
 
@@ -95,13 +103,8 @@ def _policy_options(func: Callable) -> Callable:
 
 
 def _provider_options(func: Callable) -> Callable:
-    """Add each provider's own options (from the registry) plus --provider."""
-    registry = load_providers()
-    for name, cls in reversed(list(registry.items())):
-        for option in reversed(cls.options):
-            decls, kwargs = _provider_option(name, option)
-            func = click.option(*decls, **kwargs)(func)
-    return click.option("--provider", "provider_names", multiple=True, type=click.Choice(_provider_choices()),
+    """Add --provider; its choices and each provider's own options are filled in by :class:`ProviderCommand`."""
+    return click.option("--provider", "provider_names", multiple=True, type=click.Choice([]),
                         help="Provider to collect from (repeatable; implied by its options or the config file).")(func)
 
 
@@ -163,6 +166,13 @@ def _policies(config: Config, policies: tuple[str, ...]) -> list[str]:
     return list(policies) or config.policies() or [DEFAULT_PACK]
 
 
+def _scan_with_progress(options: ScanOptions) -> Report:
+    """Run the scan, with a live counter on a terminal."""
+    display, progress = _progress()
+    with display:
+        return run_scan(options, progress=progress)
+
+
 def _progress() -> tuple[contextlib.AbstractContextManager, Callable | None]:
     """A live counter on stderr when it is a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
@@ -183,7 +193,8 @@ def _progress() -> tuple[contextlib.AbstractContextManager, Callable | None]:
 @click.option("--snapshot", "snapshots", multiple=True, type=click.Path(dir_okay=False),
               help="Evaluate a snapshot written by 'policycheck collect' (no cloud access).")
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waiver file.")
-@click.option("--max-waiver-days", type=click.IntRange(min=1), help="Longest allowed waiver (default 90 days).")
+@click.option("--max-waiver-days", type=click.IntRange(min=1),
+              help=f"Longest allowed waiver (default {DEFAULT_MAX_DAYS} days).")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Previous JSON report: fail only on new findings.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the run (default low).")
 @click.option("--fail-on-error/--no-fail-on-error", default=None,
@@ -191,7 +202,8 @@ def _progress() -> tuple[contextlib.AbstractContextManager, Callable | None]:
 @_output_options
 @click.option("--no-passed", is_flag=True, help="Leave passing findings out of reports (counts remain).")
 @click.option("--reveal-identities", is_flag=True, help="Show device owners and serials instead of pseudonyms.")
-@click.option("--workers", type=click.IntRange(1, 256), help="Concurrent resource evaluations (default 16).")
+@click.option("--workers", type=click.IntRange(1, 256),
+              help=f"Concurrent resource evaluations (default {DEFAULT_WORKERS}).")
 @click.option("--evaluation-date", type=click.DateTime(["%Y-%m-%d"]), help="Evaluate as of this date "
               "(default today), for reproducible reports.")
 def scan(config_path, policies, params, provider_names, snapshots, waivers, max_waiver_days, baseline, fail_on,
@@ -206,19 +218,17 @@ def scan(config_path, policies, params, provider_names, snapshots, waivers, max_
         providers=_provider_configs(config, provider_names, provider_values),
         snapshots=[Path(s) for s in snapshots],
         waivers=Path(waivers) if waivers else (Path(config.path("waivers")) if config.get("waivers") else None),
-        max_waiver_days=max_waiver_days or config.get("max_waiver_days", 90),
+        max_waiver_days=max_waiver_days or config.get("max_waiver_days", DEFAULT_MAX_DAYS),
         baseline=Path(baseline) if baseline else (Path(config.path("baseline")) if config.get("baseline") else None),
         thresholds=Thresholds(
             Severity.parse(fail_on or config.get("fail_on", "low")),
             fail_on_error if fail_on_error is not None else config.get("fail_on_error", True)),
-        workers=workers or config.get("workers", 16),
+        workers=workers or config.get("workers", DEFAULT_WORKERS),
         keep_passed=not no_passed,
         reveal_identities=reveal_identities,
         today=evaluation_date.date() if evaluation_date else None,
     )
-    display, progress = _progress()
-    with display:
-        report = run_scan(options, progress=progress)
+    report = _scan_with_progress(options)
     write_outputs(report, outputs)
     sys.exit(report.exit_code)
 
@@ -237,8 +247,7 @@ def collect(config_path, policies, params, provider_names, all_attributes, outpu
     from .concurrency import map_bounded
     from .loader import load_packs
     from .provider import CollectPlan
-    from .run import collect as collect_resources
-    from .run import instantiate, plan_for, provider_context
+    from .run import collect_resources, instantiate, plan_for, provider_context
     from .snapshot import write_snapshot
 
     config = _load(config_path)
@@ -301,7 +310,7 @@ def validate(config_path, policies, params, waivers, max_waiver_days):
     if waiver_path:
         today = dt.datetime.now(dt.UTC).date()
         loaded = load_waivers(Path(waiver_path), today=today, max_days=max_waiver_days or
-                              config.get("max_waiver_days", 90))
+                              config.get("max_waiver_days", DEFAULT_MAX_DAYS))
         expired = sum(1 for w in loaded if w.expired(today))
         message += f", {len(loaded)} waiver(s)" + (f" ({expired} expired)" if expired else "")
     click.echo(message)
@@ -399,9 +408,7 @@ def demo(formats, output_paths, fail_on):
             raise ConfigError("no provider offers a demo estate; install policycheck[demo]")
         options = ScanOptions(policies=[DEFAULT_PACK], providers=configs,
                               thresholds=Thresholds(Severity.parse(fail_on), True))
-        display, progress = _progress()
-        with display:
-            report = run_scan(options, progress=progress)
+        report = _scan_with_progress(options)
     write_outputs(report, outputs)
     sys.exit(report.exit_code)
 
@@ -434,6 +441,7 @@ def diff(old, new, fmt, output_path, fail_on, fail_on_error):
         except OSError as exc:
             raise ConfigError(f"cannot write output: {exc.strerror}", source=output_path) from None
     sys.exit(1 if failing else 0)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

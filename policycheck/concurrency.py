@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+__all__ = ["map_bounded"]
+
 T = TypeVar("T")
 R = TypeVar("R")
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .model import Resource, Unknown
 from .operators import Operator
 
-COMBINATORS = ("all", "any", "not")
+__all__ = ["COMBINATORS", "AllOf", "AnyOf", "AttrRef", "Condition", "Leaf", "Lookup", "NotOf", "Trace"]
 
 
 @dataclass
@@ -26,6 +26,7 @@ class Trace:
     unknown: dict[str, str] = field(default_factory=dict)
 
     def read(self, resource: Resource, path: str) -> Any:
+        """``resource.get(path)``, remembering the value (or why it is unknown) for the finding."""
         value = resource.get(path)
         if isinstance(value, Unknown):
             self.unknown[path] = value.reason
@@ -35,9 +36,10 @@ class Trace:
 
 
 class Condition:
-    """Base of the condition tree."""
+    """Base of the condition tree: subclasses implement ``evaluate``, ``attributes`` and ``_describe``."""
 
     def evaluate(self, resource: Resource, trace: Trace) -> bool | None:
+        """True, False, or None when an unknown attribute decides the outcome."""
         raise NotImplementedError
 
     def attributes(self) -> set[str]:
@@ -45,6 +47,13 @@ class Condition:
         raise NotImplementedError
 
     def describe(self) -> str:
+        """Readable form for messages and docs (``encryption.at_rest equals true``), built once per condition."""
+        text = self.__dict__.get("_description")
+        if text is None:  # the same on every evaluation; a frozen dataclass can still cache in its __dict__
+            text = self.__dict__["_description"] = self._describe()
+        return text
+
+    def _describe(self) -> str:
         raise NotImplementedError
 
 
@@ -55,6 +64,7 @@ class AttrRef:
     path: str
 
     def resolve(self, resource: Resource, trace: Trace) -> Any:
+        """The other attribute's value (Unknown when it is)."""
         return trace.read(resource, self.path)
 
     def __str__(self) -> str:
@@ -70,6 +80,7 @@ class Lookup:
     key: str
 
     def resolve(self, resource: Resource, trace: Trace) -> Any:
+        """The map's entry for the key attribute's value; None when there is none, Unknown when the key is."""
         key = trace.read(resource, self.key)
         if isinstance(key, Unknown):
             return key
@@ -84,6 +95,8 @@ DYNAMIC = (AttrRef, Lookup)
 
 @dataclass(frozen=True)
 class Leaf(Condition):
+    """``{attr: PATH, OPERATOR: VALUE}``: one operator applied to one attribute."""
+
     attr: str
     operator: Operator
     value: Any
@@ -96,29 +109,32 @@ class Leaf(Condition):
         return bool(self.operator.func(actual, expected))
 
     def attributes(self) -> set[str]:
-        extra = {self.value.path} if isinstance(self.value, AttrRef) else set()
+        if isinstance(self.value, AttrRef):
+            return {self.attr, self.value.path}
         if isinstance(self.value, Lookup):
-            extra = {self.value.key}
-        return {self.attr, *extra}
+            return {self.attr, self.value.key}
+        return {self.attr}
 
-    def describe(self) -> str:
-        text = self.__dict__.get("_description")
-        if text is None:  # the same on every evaluation: built once (a frozen dataclass can still use __dict__)
-            value = str(self.value) if isinstance(self.value, DYNAMIC) else json.dumps(self.value, default=str)
-            text = self.__dict__["_description"] = f"{self.attr} {self.operator.name} {value}"
-        return text
+    def _describe(self) -> str:
+        value = str(self.value) if isinstance(self.value, DYNAMIC) else json.dumps(self.value, default=str)
+        return f"{self.attr} {self.operator.name} {value}"
 
 
 @dataclass(frozen=True)
-class AllOf(Condition):
+class _Junction(Condition):
+    """``all``/``any`` in three-valued logic; stops at the first decisive item, reading nothing further."""
+
     items: tuple[Condition, ...]
+    #: The item result that decides the whole junction at once.
+    decisive: ClassVar[bool]
+    keyword: ClassVar[str]
 
     def evaluate(self, resource: Resource, trace: Trace) -> bool | None:
-        outcome: bool | None = True
+        outcome: bool | None = not self.decisive
         for item in self.items:
             result = item.evaluate(resource, trace)
-            if result is False:
-                return False
+            if result is self.decisive:
+                return result
             if result is None:
                 outcome = None
         return outcome
@@ -126,33 +142,30 @@ class AllOf(Condition):
     def attributes(self) -> set[str]:
         return set().union(*(i.attributes() for i in self.items))
 
-    def describe(self) -> str:
-        return "all(" + "; ".join(i.describe() for i in self.items) + ")"
+    def _describe(self) -> str:
+        return f"{self.keyword}(" + "; ".join(i.describe() for i in self.items) + ")"
 
 
 @dataclass(frozen=True)
-class AnyOf(Condition):
-    items: tuple[Condition, ...]
+class AllOf(_Junction):
+    """``all``: False as soon as one item is False; None if none is False but one is unknown."""
 
-    def evaluate(self, resource: Resource, trace: Trace) -> bool | None:
-        outcome: bool | None = False
-        for item in self.items:
-            result = item.evaluate(resource, trace)
-            if result is True:
-                return True
-            if result is None:
-                outcome = None
-        return outcome
+    decisive = False
+    keyword = "all"
 
-    def attributes(self) -> set[str]:
-        return set().union(*(i.attributes() for i in self.items))
 
-    def describe(self) -> str:
-        return "any(" + "; ".join(i.describe() for i in self.items) + ")"
+@dataclass(frozen=True)
+class AnyOf(_Junction):
+    """``any``: True as soon as one item is True; None if none is True but one is unknown."""
+
+    decisive = True
+    keyword = "any"
 
 
 @dataclass(frozen=True)
 class NotOf(Condition):
+    """``not``: negation; unknown stays unknown."""
+
     item: Condition
 
     def evaluate(self, resource: Resource, trace: Trace) -> bool | None:
@@ -162,5 +175,9 @@ class NotOf(Condition):
     def attributes(self) -> set[str]:
         return self.item.attributes()
 
-    def describe(self) -> str:
+    def _describe(self) -> str:
         return f"not({self.item.describe()})"
+
+
+#: Combinator keyword -> condition class (``not`` takes one condition, the others a list).
+COMBINATORS: dict[str, type[Condition]] = {"all": AllOf, "any": AnyOf, "not": NotOf}

@@ -6,17 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from .errors import ConfigError
 from .model import SEVERITIES
-from .schema import DRAFT, error_path, explain_schema_error, first_error
+from .schema import DRAFT, error_path, explain_schema_error, validation_error
 from .yamlsource import format_path, load_yaml
+
+__all__ = ["DEFAULT_NAME", "Config", "config_schema", "load_config"]
 
 DEFAULT_NAME = "policycheck.yaml"
 
 
 def config_schema(provider_schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """JSON Schema of the config file; each provider's section uses that provider's own schema."""
     return {
         "$schema": DRAFT,
         "title": "policycheck config file",
@@ -47,13 +48,17 @@ def config_schema(provider_schemas: dict[str, dict[str, Any]]) -> dict[str, Any]
 
 @dataclass
 class Config:
+    """The loaded config file (empty without one); ``source`` is its path, for relative paths and messages."""
+
     source: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
     def get(self, key: str, default: Any = None) -> Any:
+        """A top-level setting, or ``default``."""
         return self.data.get(key, default)
 
     def provider(self, name: str) -> dict[str, Any]:
+        """The ``providers.NAME`` section (empty when absent)."""
         return dict((self.data.get("providers") or {}).get(name) or {})
 
     def path(self, key: str) -> str | None:
@@ -81,8 +86,7 @@ def load_config(explicit: str | None, provider_schemas: dict[str, dict[str, Any]
     doc = load_yaml(path, ConfigError, what="config file", allow_empty=True)
     if doc.data is None:
         return Config(str(path))
-    validator = jsonschema.Draft202012Validator(config_schema(provider_schemas))
-    error = first_error(validator.iter_errors(doc.data))
+    error = validation_error(config_schema(provider_schemas), doc.data)
     if error is not None:
         where = tuple(error.absolute_path)
         raise ConfigError(f"{format_path(where)}: {explain_schema_error(error)}", source=str(path),

@@ -10,7 +10,7 @@ fails at or above the threshold (by default NEW's own ``fail_on``/``fail_on_erro
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,18 @@ from .baseline import failing_findings, load_report
 from .errors import InputError
 from .model import SEVERITIES, Result, Severity
 from .reporters.markdown import cell
+
+__all__ = [
+    "FORMAT",
+    "NOT_REPORTED",
+    "RENDERERS",
+    "ReportDiff",
+    "diff_documents",
+    "diff_files",
+    "render_json",
+    "render_markdown",
+    "render_text",
+]
 
 FORMAT = "policycheck/diff/v1"
 NOT_REPORTED = "not reported"
@@ -49,6 +61,7 @@ class ReportDiff:
 
 
 def diff_files(old_path: Path, new_path: Path) -> ReportDiff:
+    """Compare two JSON report files; InputError for a file that is not one."""
     old, new = load_report(old_path), load_report(new_path)
     for document, path in ((old, old_path), (new, new_path)):
         for index, finding in enumerate(document["findings"]):
@@ -57,6 +70,7 @@ def diff_files(old_path: Path, new_path: Path) -> ReportDiff:
 
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any], old_source: str, new_source: str) -> ReportDiff:
+    """Compare two loaded JSON reports by the fingerprints of their failing findings."""
     before, after = failing_findings(old), failing_findings(new)
     results_now = {f["fingerprint"]: f.get("result") for f in new["findings"]}
     return ReportDiff(
@@ -69,7 +83,7 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any], old_source: str, ne
     )
 
 
-def _ordered(findings) -> list[dict[str, Any]]:
+def _ordered(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(findings, key=lambda f: (-_severity(f), f.get("rule_id") or "", _resource(f).get("id") or ""))
 
 
@@ -87,6 +101,7 @@ def _resource(finding: dict[str, Any]) -> dict[str, Any]:
 
 # -- renderers -----------------------------------------------------------------------------
 def render_text(diff: ReportDiff, failing: list[dict[str, Any]]) -> str:
+    """Plain-text diff: counts, then the new and resolved findings."""
     lines = [f"policycheck diff: {diff.old_source} ({_when(diff.old_run)}) -> {diff.new_source} "
              f"({_when(diff.new_run)})",
              f"{len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.unchanged)} unchanged failing findings"]
@@ -99,6 +114,7 @@ def render_text(diff: ReportDiff, failing: list[dict[str, Any]]) -> str:
 
 
 def render_json(diff: ReportDiff, failing: list[dict[str, Any]]) -> str:
+    """The diff as JSON (format policycheck/diff/v1)."""
     document = {
         "format": FORMAT,
         "old": {"source": diff.old_source, **_run_summary(diff.old_run)},
@@ -113,6 +129,7 @@ def render_json(diff: ReportDiff, failing: list[dict[str, Any]]) -> str:
 
 
 def render_markdown(diff: ReportDiff, failing: list[dict[str, Any]]) -> str:
+    """The diff as Markdown for a pull-request comment (at most 200 rows per table)."""
     verdict = f"❌ {len(failing)} new failing finding(s)" if failing else "✅ no new failing findings"
     lines = [f"## policycheck diff: {verdict}", "",
              f"{cell(diff.old_source)} ({_when(diff.old_run)}) → {cell(diff.new_source)} ({_when(diff.new_run)})",

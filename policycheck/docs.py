@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
-from .attributes import RESOURCE_FIELDS, RESOURCE_TYPES
+from .attributes import RESOURCE_FIELDS, RESOURCE_TYPES, ResourceType
 from .policy import PolicyPack
 from .report import reference_key
 
+__all__ = ["render_attributes", "render_rules"]
+
 
 def render_rules(packs: list[PolicyPack], fmt: str) -> str:
+    """The rules of ``packs`` with their legal references, as text, markdown or json."""
     return _RULE_RENDERERS[fmt](packs)
 
 
@@ -82,27 +85,43 @@ _RULE_RENDERERS = {"text": _rules_text, "markdown": _rules_markdown, "json": _ru
 
 
 def render_attributes(type_name: str | None, fmt: str) -> str:
+    """The attribute schema of one resource type (every type when None) as text, markdown or json."""
     names = [type_name] if type_name else RESOURCE_TYPES.names()
-    types = [RESOURCE_TYPES.get(n) for n in names]
-    if fmt == "json":
-        return json.dumps({t.name: {"kind": t.kind, "provider": t.provider, "attributes": [
-            {"name": a.name, "type": a.type, "group": a.group, "description": a.description,
-             **({"enum": list(a.enum)} if a.enum else {})} for a in t.attributes]} for t in types}, indent=2) + "\n"
+    return _ATTRIBUTE_RENDERERS[fmt]([RESOURCE_TYPES.get(n) for n in names])
+
+
+def _attributes_json(types: list[ResourceType]) -> str:
+    return json.dumps({t.name: {"kind": t.kind, "provider": t.provider, "attributes": [
+        {"name": a.name, "type": a.type, "group": a.group, "description": a.description,
+         **({"enum": list(a.enum)} if a.enum else {})} for a in t.attributes]} for t in types}, indent=2) + "\n"
+
+
+def _attributes_markdown(types: list[ResourceType]) -> str:
     out = []
-    common = ", ".join(f.name for f in RESOURCE_FIELDS)
     for t in types:
-        if fmt == "markdown":
-            out += [f"## `{t.name}` ({t.kind}, provider {t.provider})", "", t.description, "",
-                    "| Attribute | Type | Group | Description |", "|---|---|---|---|"]
-            out += [f"| `{a.name}` | {a.type} | {a.group} | {_cell(a.description)} |" for a in t.attributes]
-            out += ["| `tags.<key>` | string | tags | Tag or label value |",
-                    "| `raw.<...>` | any | raw | Provider-specific raw values |", ""]
-        else:
-            out += [f"{t.name} ({t.kind}, provider {t.provider}): {t.description}"]
-            out += [f"  {a.name:<34} {a.type:<8} [{a.group}] {a.description}" for a in t.attributes]
-            out += [f"  {'tags.<key>':<34} {'string':<8} [tags] tag or label value", ""]
-    out.append(f"Every resource also has: {common}.")
-    return "\n".join(out) + "\n"
+        out += [f"## `{t.name}` ({t.kind}, provider {t.provider})", "", t.description, "",
+                "| Attribute | Type | Group | Description |", "|---|---|---|---|"]
+        out += [f"| `{a.name}` | {a.type} | {a.group} | {_cell(a.description)} |" for a in t.attributes]
+        out += ["| `tags.<key>` | string | tags | Tag or label value |",
+                "| `raw.<...>` | any | raw | Provider-specific raw values |", ""]
+    return _with_common_fields(out)
+
+
+def _attributes_text(types: list[ResourceType]) -> str:
+    out = []
+    for t in types:
+        out += [f"{t.name} ({t.kind}, provider {t.provider}): {t.description}"]
+        out += [f"  {a.name:<34} {a.type:<8} [{a.group}] {a.description}" for a in t.attributes]
+        out += [f"  {'tags.<key>':<34} {'string':<8} [tags] tag or label value", ""]
+    return _with_common_fields(out)
+
+
+def _with_common_fields(lines: list[str]) -> str:
+    common = ", ".join(f.name for f in RESOURCE_FIELDS)
+    return "\n".join([*lines, f"Every resource also has: {common}."]) + "\n"
+
+
+_ATTRIBUTE_RENDERERS = {"text": _attributes_text, "markdown": _attributes_markdown, "json": _attributes_json}
 
 
 def _cell(text: str) -> str:

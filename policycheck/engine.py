@@ -18,10 +18,13 @@ from .model import Finding, Resource, Result
 from .policy import Rule
 from .waivers import WaiverBook
 
+__all__ = ["DEFAULT_WORKERS", "evaluate", "evaluate_resource", "evaluate_rule", "rules_by_type"]
+
 DEFAULT_WORKERS = 16
 
 
 def rules_by_type(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
+    """Resource type -> the rules targeting it, in rule order."""
     table: dict[str, list[Rule]] = defaultdict(list)
     for rule in rules:
         for type_name in rule.resource_types:
@@ -48,7 +51,8 @@ def evaluate_rule(rule: Rule, resource: Resource) -> tuple[Result, str, dict[str
 
 def evaluate_resource(rules: list[Rule], resource: Resource, waivers: WaiverBook | None = None) -> list[Finding]:
     """Findings of ``rules`` on one resource; a crash becomes ``error`` findings, never a pass."""
-    findings = []
+    findings: list[Finding] = []
+    ref = resource.ref()  # one per resource, shared by its findings
     for rule in rules:
         try:
             outcome = evaluate_rule(rule, resource)
@@ -61,7 +65,7 @@ def evaluate_resource(rules: list[Rule], resource: Resource, waivers: WaiverBook
         if waiver is not None:
             message = f"waived ({result.value}): {message}"
             result = Result.WAIVED
-        findings.append(Finding(rule.id, rule.severity, resource.ref(), result, message, observed,
+        findings.append(Finding(rule.id, rule.severity, ref, result, message, observed,
                                 waiver.ref() if waiver else None))
     return findings
 

@@ -5,6 +5,16 @@ Only the outermost CLI layer turns them into an exit; everything else raises.
 
 from __future__ import annotations
 
+__all__ = [
+    "CollectionError",
+    "ConfigError",
+    "CredentialError",
+    "InputError",
+    "PolicyError",
+    "PolicycheckError",
+    "WaiverError",
+]
+
 
 class PolicycheckError(Exception):
     """A problem the user must fix before anything is scanned (exit code 2)."""

@@ -13,18 +13,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from .attributes import OPEN_PREFIXES, RESOURCE_FIELDS, RESOURCE_TYPES, expand_type_selector
-from .conditions import COMBINATORS, AllOf, AnyOf, AttrRef, Condition, Leaf, Lookup, NotOf
+from .attributes import OPEN_PREFIXES, RESOURCE_FIELDS, RESOURCE_TYPES, AttributeSpec, expand_type_selector
+from .conditions import COMBINATORS, AttrRef, Condition, Leaf, Lookup, NotOf
 from .errors import PolicyError
 from .model import Severity
 from .operators import OPERATORS, VALUE_CHECKS
 from .policy import PolicyPack, Rule
 from .provider import load_providers
 from .registry import did_you_mean
-from .schema import error_path, explain_schema_error, first_error, policy_pack_schema
+from .schema import error_path, explain_schema_error, policy_pack_schema, validation_error
 from .yamlsource import PathKey, YamlDocument, format_path, load_yaml
+
+__all__ = ["Overrides", "builtin_packs", "load_packs", "resolve_policy_paths"]
 
 PARAM_REF = "$params."
 ATTR_PARAM = re.compile(r"\$\{params\.([A-Za-z0-9_-]+)\}")
@@ -63,7 +63,7 @@ def resolve_policy_paths(specs: list[str]) -> list[Path]:
     return paths
 
 
-class Overrides(dict):
+class Overrides(dict[str, Any]):
     """Param overrides by name that remember where each came from (``--param`` or a config file)."""
 
     def __init__(self, values: Mapping[str, Any] | None = None, sources: Mapping[str, str] | None = None):
@@ -104,6 +104,7 @@ def _check_overrides(documents: list[YamlDocument], overrides: dict[str, Any], s
 
 
 def _json_kind(value: Any) -> str:
+    """How an error message names the JSON kind of ``value`` (``a list``)."""
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
@@ -127,16 +128,18 @@ class _PackParser:
         self.params: dict[str, Any] = {}
 
     def fail(self, path: PathKey, message: str) -> PolicyError:
+        """The error to raise for ``path`` of this document."""
         return PolicyError(f"{format_path(path)}: {message}", source=self.doc.source, place=self.doc.place(path))
 
     def parse(self) -> PolicyPack:
+        """Validate the document and build its pack; PolicyError at the first problem."""
         data = self.doc.data
         if not isinstance(data, dict):
             raise self.fail((), "a policy pack must be a mapping with apiVersion, kind, metadata and rules")
         declared = data.get("params") if isinstance(data.get("params"), dict) else {}
+        # set before the schema check: its condition messages resolve params too
         self.params = {**declared, **{k: v for k, v in self.overrides.items() if k in declared}}
         self._check_schema(data)
-        self.params = {**declared, **{k: v for k, v in self.overrides.items() if k in declared}}
         rules = tuple(self._rule(index, raw, data["metadata"]["name"]) for index, raw in enumerate(data["rules"]))
         meta = data["metadata"]
         return PolicyPack(
@@ -147,8 +150,7 @@ class _PackParser:
 
     # -- stage 2 ------------------------------------------------------------------------
     def _check_schema(self, data: dict[str, Any]) -> None:
-        validator = jsonschema.Draft202012Validator(policy_pack_schema())
-        error = first_error(validator.iter_errors(data))
+        error = validation_error(policy_pack_schema(), data)
         if error is None:
             return
         path = tuple(error.absolute_path)
@@ -201,12 +203,12 @@ class _PackParser:
                                 f"{sorted(node)}")
             key = combinators[0]
             body = node[key]
-            if key == "not":
+            if COMBINATORS[key] is NotOf:
                 return NotOf(self._condition(body, (*path, key), types))
             if not isinstance(body, list) or not body:
                 raise self.fail((*path, key), f"'{key}' takes a non-empty list of conditions")
             items = tuple(self._condition(item, (*path, key, i), types) for i, item in enumerate(body))
-            return AllOf(items) if key == "all" else AnyOf(items)
+            return COMBINATORS[key](items)
         return self._leaf(node, path, types)
 
     def _leaf(self, node: dict[str, Any], path: PathKey, types: tuple[str, ...] | None) -> Leaf:
@@ -248,7 +250,7 @@ class _PackParser:
                 raise self.fail((*path, op_name), f"'{op_name}' needs {problem} in every entry of param "
                                 f"'{lookup.name}', got {key}: {item!r}")
 
-    def _check_enum(self, attr: str, op_name: str, value: Any, specs: dict, path: PathKey) -> None:
+    def _check_enum(self, attr: str, op_name: str, value: Any, specs: dict[str, AttributeSpec], path: PathKey) -> None:
         if op_name not in _ENUM_CHECKED:
             return
         values = value if _ENUM_CHECKED[op_name] else [value]
@@ -259,7 +261,7 @@ class _PackParser:
                         raise self.fail((*path, op_name), f"'{item}' is not a value of {attr} "
                                         f"(one of: {', '.join(spec.enum)}){did_you_mean(str(item), spec.enum)}")
 
-    def _attribute_specs(self, attr: str, path: PathKey, types: tuple[str, ...] | None) -> dict[str, Any]:
+    def _attribute_specs(self, attr: str, path: PathKey, types: tuple[str, ...] | None) -> dict[str, AttributeSpec]:
         if attr in _FIELD_SPECS:
             return {"every type": _FIELD_SPECS[attr]}
         specs = {}

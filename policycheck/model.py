@@ -12,6 +12,19 @@ from typing import Any
 
 from .errors import CollectionError
 
+__all__ = [
+    "SEVERITIES",
+    "Finding",
+    "GroupFetcher",
+    "Resource",
+    "ResourceRef",
+    "Result",
+    "Severity",
+    "Unknown",
+    "WaiverRef",
+    "fingerprint",
+]
+
 
 class Severity(enum.IntEnum):
     """How grave a rule's violation is; ordered, so thresholds compare with ``>=``."""

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .attributes import VALUE_TYPES
 from .versions import parse_version
 
-ANY_TYPE = frozenset({"bool", "int", "number", "string", "list", "date", "map", "version"})
-SCALAR = frozenset({"bool", "int", "number", "string", "date", "version"})
+__all__ = ["OPERATORS", "TODAY", "VALUE_CHECKS", "Operator", "as_list", "compile_regex", "to_date"]
+
+ANY_TYPE = frozenset(VALUE_TYPES)
+SCALAR = ANY_TYPE - {"list", "map"}
 NUMERIC = frozenset({"int", "number"})
 
 #: Separators of list-valued tags (tag values cannot hold JSON lists): space , ; : + / | or __.
@@ -27,6 +30,8 @@ LIST_SEPARATORS = re.compile(r"\s*(?:[,;:+/|\s]|__)\s*")
 
 @dataclass(frozen=True)
 class Operator:
+    """One comparison: ``func(attribute value, policy value) -> bool`` and what it may be applied to."""
+
     name: str
     func: Callable[[Any, Any], bool]
     value: str  # what the policy value must be: any, scalar, list, number, bool, regex, days, version
@@ -86,6 +91,7 @@ def _in(actual: Any, expected: list[Any]) -> bool:
 
 @lru_cache(maxsize=512)
 def compile_regex(pattern: str) -> re.Pattern[str]:
+    """``re.compile`` once per pattern (a rule's regex is applied to every resource)."""
     return re.compile(pattern)
 
 
@@ -151,7 +157,7 @@ def _newer_than_days(actual: Any, days: float) -> bool:
     return age is not None and age < days
 
 
-def _before_today(actual: Any, expected: bool) -> bool:
+def _date_passed(actual: Any, expected: bool) -> bool:
     day = to_date(actual)
     return day is not None and (day < _today()) == bool(expected)
 
@@ -195,7 +201,7 @@ OPERATORS: dict[str, Operator] = {
                  "than N days in the past."),
         Operator("newer_than_days", _newer_than_days, "number", frozenset({"date", "string"}), "Date lies less "
                  "than N days in the past."),
-        Operator("date_passed", _before_today, "bool", frozenset({"date", "string"}), "true: the date lies "
+        Operator("date_passed", _date_passed, "bool", frozenset({"date", "string"}), "true: the date lies "
                  "before today (a purpose-end date has passed)."),
         Operator("version_gte", _version(lambda a, e: a >= e), "version", frozenset({"version", "string"}),
                  "Version is at least the given one, compared numerically."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +12,15 @@ from .registry import did_you_mean
 from .report import Report
 from .reporters import REPORTERS, load_reporters
 
+__all__ = ["STDOUT", "Output", "resolve_outputs", "write_outputs"]
+
 STDOUT = "-"
 
 
 @dataclass(frozen=True)
 class Output:
+    """One report to write: a registered format and where it goes."""
+
     format: str
     path: str  # "-" for standard output
 
@@ -66,6 +71,4 @@ def write_outputs(report: Report, outputs: list[Output]) -> None:
 
 
 def _colour() -> bool:
-    import os
-
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -9,6 +9,8 @@ from typing import Any
 from .conditions import Condition
 from .model import Severity
 
+__all__ = ["PolicyPack", "Rule", "attribute_needs"]
+
 
 @dataclass(frozen=True)
 class Rule:

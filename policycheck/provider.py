@@ -20,6 +20,19 @@ from .errors import ConfigError
 from .model import Resource
 from .registry import Registry
 
+__all__ = [
+    "BROKEN_PROVIDERS",
+    "ENTRY_POINT_GROUP",
+    "PROVIDERS",
+    "CollectPlan",
+    "Provider",
+    "ProviderContext",
+    "ProviderOption",
+    "load_providers",
+    "missing_extra_error",
+    "register_provider",
+]
+
 ENTRY_POINT_GROUP = "policycheck.providers"
 
 
@@ -47,9 +60,11 @@ class CollectPlan:
     max_workers: int = 16
 
     def wants_type(self, type_name: str) -> bool:
+        """The plan needs resources of ``type_name``."""
         return self.needs is None or type_name in self.needs
 
     def wants_group(self, resource_type: ResourceType, group: str) -> bool:
+        """Some needed attribute of ``resource_type`` comes from collection group ``group``."""
         if self.needs is None:
             return True
         return any(resource_type.group_of(path) == group for path in self.needs.get(resource_type.name, ()))
@@ -89,7 +104,7 @@ class Provider(abc.ABC):
     options: ClassVar[tuple[ProviderOption, ...]] = ()
     config_schema: ClassVar[dict[str, Any]] = {"type": "object"}
 
-    def __init__(self, config: Mapping[str, Any], context: ProviderContext):
+    def __init__(self, config: Mapping[str, Any], context: ProviderContext) -> None:
         self.config = dict(config)
         self.context = context
 
@@ -111,6 +126,8 @@ class Provider(abc.ABC):
 
 
 PROVIDERS: Registry[type[Provider]] = Registry("provider")
+#: Entry-point name -> why that plugin could not be loaded (reported when someone asks for it).
+BROKEN_PROVIDERS: dict[str, str] = {}
 _loaded = False
 
 
@@ -148,9 +165,6 @@ def load_providers() -> Registry[type[Provider]]:
                 BROKEN_PROVIDERS[entry.name] = f"provider plugin '{entry.name}' ({entry.value}) cannot be loaded: " \
                                                f"{type(exc).__name__}: {exc}"
     return PROVIDERS
-
-
-BROKEN_PROVIDERS: dict[str, str] = {}
 
 
 def missing_extra_error(provider: str, extra: str | None, exc: ImportError) -> ConfigError:

@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+__all__ = ["Registry", "did_you_mean"]
+
 T = TypeVar("T")
 
 
@@ -18,11 +20,13 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> 
 class Registry(Generic[T]):
     """Names mapped to items, filled by ``register`` (also usable as a decorator)."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
 
     def register(self, name: str, item: T | None = None) -> T | Callable[[T], T]:
+        """Add ``item`` as ``name`` (or, without ``item``, return a decorator that does); a second, different item
+        under one name is a ValueError."""
         if item is None:
             def decorator(obj: T) -> T:
                 self.register(name, obj)
@@ -34,6 +38,7 @@ class Registry(Generic[T]):
         return item
 
     def get(self, name: str) -> T:
+        """The item registered as ``name``; KeyError naming the known ones, with a did-you-mean."""
         try:
             return self._items[name]
         except KeyError:
@@ -43,9 +48,11 @@ class Registry(Generic[T]):
             ) from None
 
     def names(self) -> list[str]:
+        """Registered names, sorted."""
         return sorted(self._items)
 
     def items(self) -> Iterator[tuple[str, T]]:
+        """(name, item) pairs, sorted by name."""
         return iter(sorted(self._items.items()))
 
     def __contains__(self, name: object) -> bool:

@@ -13,6 +13,17 @@ from .model import Finding, Result, Severity
 from .policy import PolicyPack, Rule
 from .waivers import Waiver
 
+__all__ = [
+    "FAILING_RESULTS",
+    "FORMAT",
+    "NO_REFERENCE",
+    "PRIMARY_LAWS",
+    "CollectionProblem",
+    "Report",
+    "Thresholds",
+    "reference_key",
+]
+
 FORMAT = "policycheck/report/v1"
 FAILING_RESULTS = (Result.FAIL, Result.ERROR)
 
@@ -25,6 +36,7 @@ class Thresholds:
     fail_on_error: bool = True
 
     def is_failing(self, finding: Finding) -> bool:
+        """``finding`` fails the build under these thresholds (the baseline aside)."""
         if finding.severity < self.fail_on:
             return False
         return finding.result is Result.FAIL or (finding.result is Result.ERROR and self.fail_on_error)

@@ -19,12 +19,22 @@ from .loader import load_packs
 from .model import Finding, Resource, Result
 from .operators import TODAY
 from .policy import PolicyPack, Rule, attribute_needs
+from .privacy import ENV_VAR as PSEUDONYM_KEY_ENV
 from .provider import BROKEN_PROVIDERS, CollectPlan, Provider, ProviderContext, load_providers, missing_extra_error
 from .report import FAILING_RESULTS, CollectionProblem, Report, Thresholds
 from .snapshot import read_snapshot
 from .waivers import DEFAULT_MAX_DAYS, WaiverBook, load_waivers
 
-PSEUDONYM_KEY_ENV = "POLICYCHECK_PSEUDONYM_KEY"
+__all__ = [
+    "PSEUDONYM_KEY_ENV",
+    "ScanOptions",
+    "collect_resources",
+    "evaluation_date",
+    "instantiate",
+    "plan_for",
+    "provider_context",
+    "run_scan",
+]
 
 
 @dataclass
@@ -68,7 +78,7 @@ def instantiate(name: str, config: dict[str, Any], context: ProviderContext) -> 
     return cls(config, context)
 
 
-def collect(providers: dict[str, Provider], plan: CollectPlan) -> Iterator[Resource]:
+def collect_resources(providers: dict[str, Provider], plan: CollectPlan) -> Iterator[Resource]:
     """Resources from every provider in turn.
 
     A provider failing before anything at all was collected stops the run (exit 2: usually
@@ -106,7 +116,7 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
     # waivers that select by tag read those tags too: collect them even when no rule does
     plan = CollectPlan(needs=attribute_needs(rules, also=book.attributes()), max_workers=options.workers)
     resources: Iterable[Resource] = itertools.chain(
-        *(read_snapshot(path) for path in options.snapshots), collect(providers, plan))
+        *(read_snapshot(path) for path in options.snapshots), collect_resources(providers, plan))
     by_type: Counter[str] = Counter()
 
     def seen(resource: Resource) -> None:
@@ -119,8 +129,9 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
         findings=findings, rules=rules, packs=packs, thresholds=options.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
         waivers_expired=book.expired, tally=tally, omitted_passes=omitted, version=__version__,
-        problems=[CollectionProblem(name, scope, message)
-                  for name, context in contexts.items() for scope, message in context.problems],
+        problems=sorted((CollectionProblem(name, scope, message)  # reported from worker threads: sort
+                         for name, context in contexts.items() for scope, message in context.problems),
+                        key=lambda p: (p.provider, p.scope, p.message)),
         sources=[str(p) for p in options.snapshots] + list(options.providers),
     )
     if baseline is not None:

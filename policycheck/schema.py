@@ -7,9 +7,7 @@ The published files under ``policycheck/schemas/`` are these documents written o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from .attributes import RESOURCE_TYPES
 from .conditions import COMBINATORS
@@ -17,12 +15,31 @@ from .model import SEVERITIES, Result
 from .operators import OPERATORS
 from .registry import did_you_mean
 
+if TYPE_CHECKING:  # jsonschema is imported when a document is validated, keeping the CLI's start fast
+    import jsonschema
+
+__all__ = [
+    "API_VERSION",
+    "DRAFT",
+    "RULE_ID_PATTERN",
+    "condition_schema",
+    "error_path",
+    "explain_schema_error",
+    "first_error",
+    "policy_pack_schema",
+    "published_schemas",
+    "report_schema",
+    "validation_error",
+    "waivers_schema",
+]
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 API_VERSION = "policycheck/v1"
 
 
 def condition_schema() -> dict[str, Any]:
+    """A condition: a leaf ``{attr, OPERATOR}`` (operators from the table) or one combinator."""
     leaf = {
         "type": "object",
         "description": "Compare one attribute: {attr: PATH, OPERATOR: VALUE}.",
@@ -47,6 +64,7 @@ def condition_schema() -> dict[str, Any]:
 
 
 def policy_pack_schema() -> dict[str, Any]:
+    """A policy pack file; rule ``resources`` lists the registered types and kinds."""
     kinds = sorted({t.kind for _, t in RESOURCE_TYPES.items()})
     return {
         "$schema": DRAFT,
@@ -113,6 +131,7 @@ def policy_pack_schema() -> dict[str, Any]:
 
 
 def waivers_schema() -> dict[str, Any]:
+    """A waiver file."""
     return {
         "$schema": DRAFT,
         "$id": "https://policycheck.dev/schemas/waivers-v1.json",
@@ -199,6 +218,13 @@ def published_schemas() -> dict[str, dict[str, Any]]:
         "waivers.schema.json": waivers_schema(),
         "report.schema.json": report_schema(),
     }
+
+
+def validation_error(schema: dict[str, Any], document: Any) -> jsonschema.ValidationError | None:
+    """The one error of ``document`` against ``schema`` worth reporting (see :func:`first_error`), or None."""
+    import jsonschema
+
+    return first_error(jsonschema.Draft202012Validator(schema).iter_errors(document))
 
 
 def first_error(errors: Iterable[jsonschema.ValidationError]) -> jsonschema.ValidationError | None:

@@ -10,7 +10,9 @@ from typing import Any, TextIO
 
 from .attributes import RESOURCE_TYPES
 from .errors import InputError
-from .model import Resource
+from .model import Resource, Unknown
+
+__all__ = ["FORMAT", "read_snapshot", "resource_record", "write_snapshot"]
 
 FORMAT = "policycheck/snapshot/v1"
 REQUIRED = ("type", "id", "name", "provider")
@@ -19,6 +21,12 @@ REQUIRED = ("type", "id", "name", "provider")
 def resource_record(resource: Resource) -> dict[str, Any]:
     """What a snapshot keeps of a resource: known values, and unknown ones with their reason."""
     unknown = dict(resource.unknown_attributes)
+    known = {}
+    for name, value in resource.known_attributes.items():
+        if isinstance(value, Unknown):  # a provider may store Unknown as a value: it must not become a string
+            unknown.setdefault(name, value.reason)
+        else:
+            known[name] = value
     failed = resource.failed_groups
     if failed and resource.type in RESOURCE_TYPES:
         for spec in RESOURCE_TYPES.get(resource.type).attributes:
@@ -29,7 +37,7 @@ def resource_record(resource: Resource) -> dict[str, Any]:
     return {
         "type": resource.type, "id": resource.id, "name": resource.name, "provider": resource.provider,
         "account": resource.account, "region": resource.region, "tags": resource.tags,
-        "attributes": dict(sorted(resource.known_attributes.items())), "unknown": dict(sorted(unknown.items())),
+        "attributes": dict(sorted(known.items())), "unknown": dict(sorted(unknown.items())),
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+__all__ = ["parse_version"]
+
 _DOTTED = re.compile(r"\d+(?:\.\d+)*")
 
 

@@ -12,18 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
-
 from .errors import WaiverError
 from .model import Resource, WaiverRef
-from .schema import error_path, explain_schema_error, first_error, waivers_schema
-from .yamlsource import format_path, load_yaml
+from .schema import error_path, explain_schema_error, validation_error, waivers_schema
+from .yamlsource import PathKey, YamlDocument, format_path, load_yaml
+
+__all__ = ["DEFAULT_MAX_DAYS", "Waiver", "WaiverBook", "load_waivers"]
 
 DEFAULT_MAX_DAYS = 90
 
 
 @dataclass(frozen=True)
 class Waiver:
+    """One accepted exception: which rules (glob) on which resources (id glob and/or tags), until when."""
+
     id: str
     rule: str
     resource: str | None
@@ -34,6 +36,7 @@ class Waiver:
     source: str
 
     def matches(self, rule_id: str, resource: Resource) -> bool:
+        """The waiver covers ``rule_id`` on ``resource``; a tag it cannot read does not match."""
         if not fnmatch.fnmatchcase(rule_id, self.rule):
             return False
         if self.resource and not fnmatch.fnmatchcase(resource.id, self.resource):
@@ -46,12 +49,15 @@ class Waiver:
         return True
 
     def expired(self, today: dt.date) -> bool:
+        """``today`` is after the last day the waiver applies."""
         return today > self.expires
 
     def ref(self) -> WaiverRef:
+        """What a waived finding keeps of this waiver."""
         return WaiverRef(self.id, self.reason, self.approver, self.expires.isoformat())
 
     def as_dict(self) -> dict[str, object]:
+        """The waiver as the JSON report lists it."""
         return {"id": self.id, "rule": self.rule, "resource": self.resource, "tags": dict(self.tags),
                 "reason": self.reason, "approver": self.approver, "expires": self.expires.isoformat(),
                 "source": self.source}
@@ -61,8 +67,7 @@ def load_waivers(path: Path, *, today: dt.date, max_days: int = DEFAULT_MAX_DAYS
     """Load and validate a waiver file; a waiver longer than ``max_days`` is an error."""
     doc = load_yaml(path, WaiverError, what="waiver file")
     data = doc.data
-    validator = jsonschema.Draft202012Validator(waivers_schema())
-    error = first_error(validator.iter_errors(data))
+    error = validation_error(waivers_schema(), data)
     if error is not None:
         where = tuple(error.absolute_path)
         message = explain_schema_error(error)
@@ -93,7 +98,7 @@ def load_waivers(path: Path, *, today: dt.date, max_days: int = DEFAULT_MAX_DAYS
     return waivers
 
 
-def _date(value: object, doc, where) -> dt.date:
+def _date(value: object, doc: YamlDocument, where: PathKey) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:

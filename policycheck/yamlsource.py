@@ -15,6 +15,8 @@ import yaml
 
 from .errors import PolicycheckError
 
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "PathKey", "YamlDocument", "format_path", "load_yaml", "parse_yaml"]
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 100
@@ -125,7 +127,9 @@ def parse_yaml(text: str, source: str, error: type[PolicycheckError], *, allow_e
     return YamlDocument(source, data, marks)
 
 
-def _walk(node: yaml.Node, path: PathKey, marks: dict, budget: list[int], source: str, error: type) -> None:
+def _walk(node: yaml.Node, path: PathKey, marks: dict[PathKey, tuple[int, int]], budget: list[int], source: str,
+          error: type[PolicycheckError]) -> None:
+    """Record where each key path stands; refuse merge keys, duplicate keys and documents past the node budget."""
     budget[0] += 1
     if budget[0] > MAX_NODES:
         raise error(f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?)", source=source,

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from ..registry import Registry
 from ..report import Report
 
+__all__ = ["REPORTERS", "Reporter", "load_reporters", "reporter"]
+
 
 @dataclass(frozen=True)
 class Reporter:

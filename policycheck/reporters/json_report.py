@@ -9,8 +9,11 @@ from ..model import Finding, Result
 from ..report import FAILING_RESULTS, FORMAT, Report
 from . import reporter
 
+__all__ = ["finding_record", "render", "report_document"]
+
 
 def finding_record(finding: Finding, report: Report) -> dict[str, Any]:
+    """One finding as the JSON report writes it."""
     rule = report.rule(finding.rule_id)
     r = finding.resource
     return {
@@ -33,6 +36,7 @@ def finding_record(finding: Finding, report: Report) -> dict[str, Any]:
 
 
 def report_document(report: Report) -> dict[str, Any]:
+    """The whole report as a JSON-ready document (schema report.schema.json)."""
     used = report.waivers_used()
     return {
         "format": FORMAT,

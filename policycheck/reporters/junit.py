@@ -20,6 +20,8 @@ from ..report import Report
 from . import reporter
 from .sources import locate
 
+__all__ = ["COLLECTION_SUITE", "render"]
+
 COLLECTION_SUITE = "policycheck.collection"
 #: result -> the child element a test case gets (None: passed)
 OUTCOME_ELEMENT = {Result.PASS: None, Result.FAIL: "failure", Result.ERROR: "error", Result.WAIVED: "skipped"}

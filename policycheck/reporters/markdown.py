@@ -35,6 +35,7 @@ class Limits:
     per_rule: int = 10
 
     def smaller(self) -> Limits | None:
+        """The next smaller listing (fewer findings per rule first, then fewer rules); None at the smallest."""
         if self.per_rule > 1:
             return Limits(self.rules, self.per_rule // 2)
         if self.rules > 1:
@@ -203,6 +204,7 @@ def escape(text: str) -> str:
 
 
 def cell(text: str, limit: int = CELL_LIMIT) -> str:
+    """``text`` on one line, cut to ``limit`` characters, escaped for a table cell."""
     text = " ".join(str(text).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"

@@ -23,6 +23,8 @@ from ..report import FAILING_RESULTS, Report
 from . import reporter
 from .sources import locate, roots
 
+__all__ = ["FINGERPRINT_KEY", "MAX_RESULTS", "SEVERITY_MAP", "render", "sarif_document"]
+
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "policycheckFingerprint/v1"
 
@@ -46,6 +48,7 @@ def render(report: Report, colour: bool = False) -> str:
 
 
 def sarif_document(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
+    """The report as one SARIF run, with at most ``max_results`` results."""
     index = {rule.id: position for position, rule in enumerate(report.rules)}
     reported, omitted = _within_limit([f for f in report.findings if f.result in REPORTED], report, max_results)
     rules = {rule.id: rule for rule in report.rules}

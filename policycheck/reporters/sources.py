@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+__all__ = ["PACKAGE_ROOT", "SRCROOT", "SourcePath", "locate", "roots"]
+
 #: SARIF base ids: the checkout (GitHub resolves relative paths against it) and the installed package.
 SRCROOT = "%SRCROOT%"
 PACKAGE_ROOT = "POLICYCHECK_PACKAGE"

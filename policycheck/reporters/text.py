@@ -9,9 +9,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import Result, Severity
+from ..model import Result
 from ..report import Report
 from . import reporter
+
+__all__ = ["render"]
 
 RESULT_STYLE = {"fail": "bold red", "error": "bold magenta", "waived": "yellow", "pass": "green"}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -19,6 +21,7 @@ SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "lo
 
 @reporter("text", "Human-readable tables (default on a terminal).", "txt")
 def render(report: Report, colour: bool = False) -> str:
+    """The report as tables: findings that need attention, problems, waivers, coverage and the verdict."""
     buffer = io.StringIO()
     # markup=False: names, tag values and messages are data; '[/]' in a tag must not be read as rich markup
     console = Console(file=buffer, force_terminal=colour, no_color=not colour, width=140 if not colour else None,
@@ -110,5 +113,3 @@ def _summary(console: Console, report: Report) -> None:
     else:
         console.print(Text(f"PASSED: no failing finding at or above '{threshold}' ({errors})", style="bold green"))
 
-
-__all__ = ["Severity", "render"]
