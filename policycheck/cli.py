@@ -266,12 +266,21 @@ def collect(config_path, policies, params, provider_names, all_attributes, outpu
 
     loaded = map_bounded(materialised, collect_resources(providers, plan), workers=plan.max_workers,
                          inline=lambda resource: not resource.has_pending_fetch)
+    def problems() -> list[dict[str, str]]:
+        return sorted(({"provider": name, "scope": scope, "message": message}
+                       for name, provider in providers.items() for scope, message in provider.context.problems),
+                      key=lambda p: (p["provider"], p["scope"], p["message"]))
+
     if output_path == "-":
-        count = write_snapshot(loaded, sys.stdout, version=__version__, sources=list(configs))
+        count = write_snapshot(loaded, sys.stdout, version=__version__, sources=list(configs), problems=problems)
     else:
         with _replace_on_success(output_path) as handle:
-            count = write_snapshot(loaded, handle, version=__version__, sources=list(configs))
+            count = write_snapshot(loaded, handle, version=__version__, sources=list(configs), problems=problems)
     click.echo(f"collected {count} resources", err=True)
+    for problem in problems():  # kept in the snapshot too, so a scan of it fails the same way
+        click.echo(f"policycheck: collection error [{problem['provider']}] {problem['scope']}: {problem['message']}",
+                   err=True)
+    sys.exit(1 if problems() else 0)
 
 
 @contextlib.contextmanager

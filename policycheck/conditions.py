@@ -28,11 +28,15 @@ class Trace:
     def read(self, resource: Resource, path: str) -> Any:
         """``resource.get(path)``, remembering the value (or why it is unknown) for the finding."""
         value = resource.get(path)
-        if isinstance(value, Unknown):
-            self.unknown[path] = value.reason
-        else:
-            self.observed[path] = value
+        self.note(path, value)
         return value
+
+    def note(self, label: str, value: Any) -> None:
+        """Remember a value the evaluation used (an attribute, or a looked-up param entry)."""
+        if isinstance(value, Unknown):
+            self.unknown[label] = value.reason
+        else:
+            self.observed[label] = value
 
 
 class Condition:
@@ -80,11 +84,17 @@ class Lookup:
     key: str
 
     def resolve(self, resource: Resource, trace: Trace) -> Any:
-        """The map's entry for the key attribute's value; None when there is none, Unknown when the key is."""
+        """The map's entry for the key attribute's value; Unknown when the key is unknown or has no entry.
+
+        A missing entry is unknown rather than null, so that negated operators (``not_in``) cannot
+        pass for a key nobody configured: the rule gives ``error`` naming the missing entry.
+        """
         key = trace.read(resource, self.key)
         if isinstance(key, Unknown):
             return key
-        return self.mapping.get(key) if isinstance(key, str) else None
+        if not isinstance(key, str) or key not in self.mapping:
+            return Unknown(f"params.{self.name} has no entry for {self.key}={key!r}")
+        return self.mapping[key]
 
     def __str__(self) -> str:
         return f"params.{self.name}[{self.key}]"
@@ -103,7 +113,11 @@ class Leaf(Condition):
 
     def evaluate(self, resource: Resource, trace: Trace) -> bool | None:
         actual = trace.read(resource, self.attr)
-        expected = self.value.resolve(resource, trace) if isinstance(self.value, DYNAMIC) else self.value
+        expected = self.value
+        if isinstance(expected, DYNAMIC):
+            expected = expected.resolve(resource, trace)
+            if isinstance(self.value, Lookup):  # show what the rule compared with: the minimum, the allowed list
+                trace.note(str(self.value), expected)
         if isinstance(actual, Unknown) or isinstance(expected, Unknown):
             return None
         return bool(self.operator.func(actual, expected))

@@ -8,7 +8,7 @@ rule ids, regular expressions, params.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from .attributes import OPEN_PREFIXES, RESOURCE_FIELDS, RESOURCE_TYPES, Attribut
 from .conditions import COMBINATORS, AttrRef, Condition, Leaf, Lookup, NotOf
 from .errors import PolicyError
 from .model import Severity
-from .operators import OPERATORS, VALUE_CHECKS
+from .operators import OPERATORS, VALUE_CHECKS, is_number
 from .policy import PolicyPack, Rule
 from .provider import load_providers
 from .registry import did_you_mean
@@ -31,6 +31,17 @@ ATTR_PARAM = re.compile(r"\$\{params\.([A-Za-z0-9_-]+)\}")
 _FIELD_SPECS = {spec.name: spec for spec in RESOURCE_FIELDS}
 #: Operators whose value lists possible attribute values (checked against an attribute's enum).
 _ENUM_CHECKED = {"equals": False, "not_equals": False, "in": True, "not_in": True}
+#: Which policy values can ever equal a value of each attribute type (null fits every type).
+_VALUE_FITS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int": (lambda v: is_number(v), "a number"),
+    "number": (lambda v: is_number(v), "a number"),
+    "string": (lambda v: isinstance(v, str | int | float), "text"),
+    "date": (lambda v: isinstance(v, str), "a date such as 2026-12-31"),
+    "version": (lambda v: isinstance(v, str) or is_number(v), "a version"),
+    "list": (lambda v: True, "a list"),
+    "map": (lambda v: True, "any value"),
+}
 
 
 def builtin_packs() -> dict[str, Any]:
@@ -236,6 +247,7 @@ class _PackParser:
             problem = VALUE_CHECKS[operator.value](value)
             if problem:
                 raise self.fail((*path, op_name), f"'{op_name}' needs {problem}, got {value!r}")
+            self._check_value_types(attr, op_name, value, specs, path)
             self._check_enum(attr, op_name, value, specs, path)
         if isinstance(value, Lookup):
             self._check_lookup(op_name, value, path)
@@ -249,6 +261,18 @@ class _PackParser:
             if problem:
                 raise self.fail((*path, op_name), f"'{op_name}' needs {problem} in every entry of param "
                                 f"'{lookup.name}', got {key}: {item!r}")
+
+    def _check_value_types(self, attr: str, op_name: str, value: Any, specs: dict[str, AttributeSpec],
+                           path: PathKey) -> None:
+        """A value that can never equal the attribute (``equals: "yes"`` on a bool) is a load error."""
+        if op_name not in _ENUM_CHECKED:
+            return
+        for spec in specs.values():
+            fits, wanted = _VALUE_FITS[spec.type]
+            for item in value if _ENUM_CHECKED[op_name] else [value]:
+                if item is not None and not fits(item):
+                    raise self.fail((*path, op_name), f"{attr} is {spec.type}: '{op_name}' needs {wanted}, "
+                                    f"got {item!r}")
 
     def _check_enum(self, attr: str, op_name: str, value: Any, specs: dict[str, AttributeSpec], path: PathKey) -> None:
         if op_name not in _ENUM_CHECKED:

@@ -9,6 +9,7 @@ names come from this table, so a new operator is one entry here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 from .attributes import VALUE_TYPES
 from .versions import parse_version
 
-__all__ = ["OPERATORS", "TODAY", "VALUE_CHECKS", "Operator", "as_list", "compile_regex", "to_date"]
+__all__ = ["OPERATORS", "TODAY", "VALUE_CHECKS", "Operator", "as_list", "compile_regex", "is_number", "to_date"]
 
 ANY_TYPE = frozenset(VALUE_TYPES)
 SCALAR = ANY_TYPE - {"list", "map"}
@@ -37,6 +38,11 @@ class Operator:
     value: str  # what the policy value must be: any, scalar, list, number, bool, regex, days, version
     accepts: frozenset[str]
     description: str
+
+
+def is_number(value: Any) -> bool:
+    """An int or a finite float (``.nan`` and ``.inf`` compare with nothing sensibly)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -215,7 +221,7 @@ VALUE_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "any": lambda v: None,
     "scalar": lambda v: None if not isinstance(v, dict | list) else "a single value",
     "list": lambda v: None if isinstance(v, list) else "a list",
-    "number": lambda v: None if isinstance(v, int | float) and not isinstance(v, bool) else "a number",
+    "number": lambda v: None if is_number(v) else "a finite number",
     "bool": lambda v: None if isinstance(v, bool) else "true or false",
     "regex": lambda v: _regex_problem(v),
     "version": lambda v: _version_problem(v),

@@ -22,7 +22,7 @@ from .policy import PolicyPack, Rule, attribute_needs
 from .privacy import ENV_VAR as PSEUDONYM_KEY_ENV
 from .provider import BROKEN_PROVIDERS, CollectPlan, Provider, ProviderContext, load_providers, missing_extra_error
 from .report import FAILING_RESULTS, CollectionProblem, Report, Thresholds
-from .snapshot import read_snapshot
+from .snapshot import load_snapshot
 from .waivers import DEFAULT_MAX_DAYS, WaiverBook, load_waivers
 
 __all__ = [
@@ -115,8 +115,9 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
     providers = {name: instantiate(name, config, contexts[name]) for name, config in options.providers.items()}
     # waivers that select by tag read those tags too: collect them even when no rule does
     plan = CollectPlan(needs=attribute_needs(rules, also=book.attributes()), max_workers=options.workers)
+    snapshots = [load_snapshot(path) for path in options.snapshots]  # a broken file stops before any scan
     resources: Iterable[Resource] = itertools.chain(
-        *(read_snapshot(path) for path in options.snapshots), collect_resources(providers, plan))
+        *(snapshot.resources() for snapshot in snapshots), collect_resources(providers, plan))
     by_type: Counter[str] = Counter()
 
     def seen(resource: Resource) -> None:
@@ -129,9 +130,12 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
         findings=findings, rules=rules, packs=packs, thresholds=options.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
         waivers_expired=book.expired, tally=tally, omitted_passes=omitted, version=__version__,
-        problems=sorted((CollectionProblem(name, scope, message)  # reported from worker threads: sort
-                         for name, context in contexts.items() for scope, message in context.problems),
-                        key=lambda p: (p.provider, p.scope, p.message)),
+        problems=sorted([  # reported from worker threads: sort
+            *(CollectionProblem(name, scope, message)
+              for name, context in contexts.items() for scope, message in context.problems),
+            *(CollectionProblem(p["provider"], p["scope"], f"{p['message']} (recorded in {snapshot.source})")
+              for snapshot in snapshots for p in snapshot.problems),
+        ], key=lambda p: (p.provider, p.scope, p.message)),
         sources=[str(p) for p in options.snapshots] + list(options.providers),
     )
     if baseline is not None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -12,7 +13,7 @@ from .attributes import RESOURCE_TYPES
 from .errors import InputError
 from .model import Resource, Unknown
 
-__all__ = ["FORMAT", "read_snapshot", "resource_record", "write_snapshot"]
+__all__ = ["FORMAT", "Snapshot", "load_snapshot", "read_snapshot", "resource_record", "write_snapshot"]
 
 FORMAT = "policycheck/snapshot/v1"
 REQUIRED = ("type", "id", "name", "provider")
@@ -41,8 +42,13 @@ def resource_record(resource: Resource) -> dict[str, Any]:
     }
 
 
-def write_snapshot(resources: Iterable[Resource], out: TextIO, *, version: str, sources: list[str]) -> int:
-    """Stream resources as a snapshot document; returns how many were written."""
+def write_snapshot(resources: Iterable[Resource], out: TextIO, *, version: str, sources: list[str],
+                   problems: Callable[[], list[dict[str, str]]] | None = None) -> int:
+    """Stream resources as a snapshot document; returns how many were written.
+
+    ``problems`` is called once every resource is written: the scopes that could not be listed
+    (``{"provider", "scope", "message"}``), kept so that a scan of the snapshot reports them too.
+    """
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     header = {"format": FORMAT, "created": created, "policycheck_version": version, "sources": sources}
     out.write(json.dumps(header, indent=1)[:-2] + ',\n "resources": [\n')
@@ -51,12 +57,26 @@ def write_snapshot(resources: Iterable[Resource], out: TextIO, *, version: str, 
         out.write((",\n" if count else "") + "  " + json.dumps(resource_record(resource), default=str,
                                                                sort_keys=True))
         count += 1
-    out.write("\n ]\n}\n")
+    trailer = json.dumps(problems() if problems else [], sort_keys=True)
+    out.write(f'\n ],\n "problems": {trailer}\n}}\n')
     return count
 
 
-def read_snapshot(path: Path) -> Iterator[Resource]:
-    """Resources of a snapshot file; a malformed file is one clear line (exit 2)."""
+@dataclass(frozen=True)
+class Snapshot:
+    """A parsed snapshot file: its resource records and the collection problems it carries."""
+
+    source: str
+    records: list[Any]
+    problems: list[dict[str, str]]
+
+    def resources(self) -> Iterator[Resource]:
+        for index, record in enumerate(self.records):
+            yield _resource(record, f"resources[{index}]", self.source)
+
+
+def load_snapshot(path: Path) -> Snapshot:
+    """Read and check a snapshot file; a malformed file is one clear line (exit 2)."""
     source = str(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -74,8 +94,17 @@ def read_snapshot(path: Path) -> Iterator[Resource]:
     records = document.get("resources")
     if not isinstance(records, list):
         raise InputError("'resources' must be a list", source=source)
-    for index, record in enumerate(records):
-        yield _resource(record, f"resources[{index}]", source)
+    problems = document.get("problems", [])
+    if not isinstance(problems, list) or not all(
+            isinstance(p, dict) and all(isinstance(p.get(k), str) for k in ("provider", "scope", "message"))
+            for p in problems):
+        raise InputError("'problems' must be a list of {provider, scope, message}", source=source)
+    return Snapshot(source, records, problems)
+
+
+def read_snapshot(path: Path) -> Iterator[Resource]:
+    """Resources of a snapshot file (see :func:`load_snapshot`)."""
+    return load_snapshot(path).resources()
 
 
 def _resource(record: Any, place: str, source: str) -> Resource:
@@ -98,5 +127,5 @@ def _resource(record: Any, place: str, source: str) -> Resource:
         account=str(record.get("account", "")), region=str(record.get("region", "")),
         tags={str(k): str(v) for k, v in tags.items()} if tags is not None else None,
         attributes=record.get("attributes") or {}, unknown={k: str(v) for k, v in unknown.items()},
-        absent=f"not collected in snapshot {Path(source).name}",
+        absent=f"not collected in snapshot {Path(source).name} (collect with these policies or --all-attributes)",
     )

@@ -95,8 +95,14 @@ def test_lookup_indexes_a_param_map_by_an_attribute():
     assert leaf.evaluate(resource(), Trace()) is True
     assert Leaf("m", OPERATORS["lte"], Lookup("limits", limits, "kind")).evaluate(resource(), Trace()) is False
     assert Leaf("n", OPERATORS["lte"], Lookup("limits", limits, "u")).evaluate(resource(), Trace()) is None
-    # a key missing from the map gives no limit: the comparison fails (never a silent pass)
-    assert Leaf("n", OPERATORS["lte"], Lookup("limits", limits, "none")).evaluate(resource(), Trace()) is False
+    # a key missing from the map is unknown: not even a negated operator can pass on it
+    trace = Trace()
+    assert Leaf("n", OPERATORS["lte"], Lookup("limits", limits, "none")).evaluate(resource(), trace) is None
+    assert Leaf("n", OPERATORS["not_in"], Lookup("limits", {"silver": [1]}, "kind")).evaluate(resource(), trace) is None
+    assert trace.unknown["params.limits[none]"].startswith("params.limits has no entry for none=")
+    seen = Trace()
+    leaf.evaluate(resource(), seen)
+    assert seen.observed["params.limits[kind]"] == 15  # the finding shows what was compared with
     assert leaf.attributes() == {"n", "kind"}
     assert "params.limits[kind]" in leaf.describe()
 

@@ -81,7 +81,8 @@ def test_attributes_a_snapshot_did_not_collect_are_unknown(cli, setup, policy):
     result = cli("scan", "-p", other, "--snapshot", "snap.json", "-f", "json")
     assert result.exit_code == 1
     messages = {f["resource"]["id"]: (f["result"], f["message"]) for f in json.loads(result.stdout)["findings"]}
-    assert messages["good"] == ("error", "backup.enabled unknown: not collected in snapshot snap.json")
+    assert messages["good"] == ("error", "backup.enabled unknown: not collected in snapshot snap.json "
+                                         "(collect with these policies or --all-attributes)")
 
 
 def test_all_attributes_collects_every_group(cli, setup, fetch_log, tmp_path):
@@ -204,3 +205,30 @@ def test_invalid_json_names_line_and_column(cli, setup, write):
     path = write("bad.json", '{\n "format": "policycheck/snapshot/v1",\n "resources": [,]\n}')
     result = cli("scan", "-p", pack, "--snapshot", path)
     assert result.stderr.startswith(f"policycheck: error: {path}:3:16: not valid JSON")
+
+
+def test_collection_problems_travel_in_the_snapshot_and_fail_its_scan(cli, policy, estate, tmp_path):
+    pack = policy(rule_text("ENC", require="{attr: encryption.at_rest, equals: true}"))
+    path = estate(store("first", groups={"encryption": {"encryption.at_rest": True}}),
+                  store("second", groups={"encryption": {"encryption.at_rest": True}}), fail_after=1)
+    collected = cli("collect", "-p", pack, "--coretest-estate", path, "-o", "snap.json")
+    assert collected.exit_code == 1
+    assert "collection error [coretest] collection stopped: coretest: listing broke off" in collected.stderr
+    document = json.loads((tmp_path / "snap.json").read_text(encoding="utf-8"))
+    assert [r["id"] for r in document["resources"]] == ["first"]
+    assert document["problems"] == [{"provider": "coretest", "scope": "collection stopped",
+                                      "message": "coretest: listing broke off"}]
+    offline = cli("scan", "-p", pack, "--snapshot", "snap.json", "-f", "json")
+    assert offline.exit_code == 1  # the only finding passes: the recorded problem fails the run
+    report = json.loads(offline.stdout)
+    assert report["summary"]["results"]["fail"] == 0
+    assert report["collection_problems"] == [{"provider": "coretest", "scope": "collection stopped",
+                                              "message": "coretest: listing broke off (recorded in snap.json)"}]
+
+
+def test_a_snapshot_with_malformed_problems_is_an_input_error(cli, policy, write):
+    pack = policy(rule_text("ENC", require="{attr: encryption.at_rest, equals: true}"))
+    write("snap.json", {"format": FORMAT, "resources": [], "problems": [{"scope": "eu"}]})
+    result = cli("scan", "-p", pack, "--snapshot", "snap.json")
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("snap.json: 'problems' must be a list of {provider, scope, message}")
