@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -306,12 +307,22 @@ def _replace_on_success(path: str) -> Iterator[TextIO]:
 @_policy_options
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waiver file to check too.")
 @click.option("--max-waiver-days", type=click.IntRange(min=1), default=None)
-def validate(config_path, policies, params, waivers, max_waiver_days):
-    """Check policy and waiver files without scanning."""
+@click.argument("files", nargs=-1, type=click.Path())
+def validate(config_path, policies, params, waivers, max_waiver_days, files):
+    """Check policy and waiver files without scanning.
+
+    FILES may name policy files or folders and one waiver file (recognised by ``kind: Waivers``),
+    as an alternative to --policy and --waivers.
+    """
     from .loader import load_packs
-    from .waivers import load_waivers
+    from .waivers import check_waiver_rules, load_waivers
 
     config = _load(config_path)
+    waiver_files = [f for f in files if _is_waiver_file(Path(f))]
+    if len(waiver_files) + bool(waivers) > 1:
+        raise ConfigError("give one waiver file at a time", source=waiver_files[-1])
+    waivers = waivers or (waiver_files[0] if waiver_files else None)
+    policies = (*policies, *(f for f in files if f not in waiver_files))
     packs = load_packs(_policies(config, policies), _parse_params(config, params))
     rules = sum(len(p.rules) for p in packs)
     message = f"ok: {len(packs)} pack(s), {rules} rule(s)"
@@ -320,9 +331,19 @@ def validate(config_path, policies, params, waivers, max_waiver_days):
         today = dt.datetime.now(dt.UTC).date()
         loaded = load_waivers(Path(waiver_path), today=today, max_days=max_waiver_days or
                               config.get("max_waiver_days", DEFAULT_MAX_DAYS))
+        check_waiver_rules(loaded, [rule.id for pack in packs for rule in pack.rules])
         expired = sum(1 for w in loaded if w.expired(today))
         message += f", {len(loaded)} waiver(s)" + (f" ({expired} expired)" if expired else "")
     click.echo(message)
+
+
+def _is_waiver_file(path: Path) -> bool:
+    """Whether a file declares ``kind: Waivers`` (a cheap look before any parsing)."""
+    if not path.is_file():
+        return False
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        head = handle.read(4096)
+    return re.search(r"^kind:\s*['\"]?Waivers\b", head, re.MULTILINE) is not None
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -393,7 +414,7 @@ def permissions(config_path, policies, params, provider_names, **provider_values
         click.echo(json.dumps({"Version": "2012-10-17", "Statement": [
             {"Sid": "PolicycheckReadOnly", "Effect": "Allow", "Action": sorted(aws), "Resource": "*"}]}, indent=2))
     for name, actions in document.items():
-        click.echo(f"# {name}: " + (", ".join(actions) if actions else "no permissions (reads local files)"))
+        click.echo(f"# {name}: " + (", ".join(actions) if actions else "no permissions needed by the loaded rules"))
 
 
 # -- demo --------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .privacy import ENV_VAR as PSEUDONYM_KEY_ENV
 from .provider import BROKEN_PROVIDERS, CollectPlan, Provider, ProviderContext, load_providers, missing_extra_error
 from .report import FAILING_RESULTS, CollectionProblem, Report, Thresholds
 from .snapshot import load_snapshot
-from .waivers import DEFAULT_MAX_DAYS, WaiverBook, load_waivers
+from .waivers import DEFAULT_MAX_DAYS, WaiverBook, check_waiver_rules, load_waivers
 
 __all__ = [
     "PSEUDONYM_KEY_ENV",
@@ -106,6 +106,7 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
     packs = load_packs(options.policies, options.params)
     rules = [rule for pack in packs for rule in pack.rules]
     waivers = load_waivers(options.waivers, today=today, max_days=options.max_waiver_days) if options.waivers else []
+    check_waiver_rules(waivers, [rule.id for rule in rules])
     book = WaiverBook.of(waivers, today)
     baseline = load_report(options.baseline) if options.baseline else None
     if not options.providers and not options.snapshots:

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from .errors import WaiverError
 from .model import Resource, WaiverRef
+from .registry import did_you_mean
 from .schema import error_path, explain_schema_error, validation_error, waivers_schema
 from .yamlsource import PathKey, YamlDocument, format_path, load_yaml
 
-__all__ = ["DEFAULT_MAX_DAYS", "Waiver", "WaiverBook", "load_waivers"]
+__all__ = ["DEFAULT_MAX_DAYS", "Waiver", "WaiverBook", "check_waiver_rules", "load_waivers"]
 
 DEFAULT_MAX_DAYS = 90
 
@@ -96,6 +97,14 @@ def load_waivers(path: Path, *, today: dt.date, max_days: int = DEFAULT_MAX_DAYS
             approver=raw["approver"], expires=expires, source=f"{doc.source}:{doc.place(where)}",
         ))
     return waivers
+
+
+def check_waiver_rules(waivers: list[Waiver], rule_ids: list[str]) -> None:
+    """A waiver whose rule matches no loaded rule is a typo that would silently waive nothing."""
+    for waiver in waivers:
+        if not any(fnmatch.fnmatchcase(rule_id, waiver.rule) for rule_id in rule_ids):
+            raise WaiverError(f"rule '{waiver.rule}' matches no loaded rule{did_you_mean(waiver.rule, rule_ids)}",
+                              source=waiver.source)
 
 
 def _date(value: object, doc: YamlDocument, where: PathKey) -> dt.date:

@@ -216,6 +216,16 @@ def test_validate_rules_and_schema_commands(cli, pack):
     assert json.loads(cli("schema", "waivers").stdout)["properties"]["kind"] == {"const": "Waivers"}
 
 
+def test_validate_takes_policy_and_waiver_files_as_arguments(cli, pack, write):
+    waivers = write("exceptions.yaml", "apiVersion: policycheck/v1\nkind: Waivers\nwaivers:\n"
+                    "  - {rule: MED, resource: '*', reason: agreed with the DPO, approver: dpo@example.com,\n"
+                    "     expires: '2099-01-01', created: '2098-12-01'}\n")
+    result = cli("validate", str(pack), str(waivers))
+    assert (result.exit_code, result.stdout) == (0, "ok: 1 pack(s), 3 rule(s), 1 waiver(s)\n")
+    typo = cli("validate", str(pack), str(write("w.yaml", waivers.read_text().replace("rule: MED", "rule: MDE"))))
+    assert typo.exit_code == 2 and "rule 'MDE' matches no loaded rule (did you mean 'MED'?)" in typo.stderr
+
+
 def test_rules_attributes_of_a_type_and_an_unknown_type(cli):
     listing = cli("rules", "--attributes", "test.store")
     assert listing.exit_code == 0 and "encryption.at_rest" in listing.stdout

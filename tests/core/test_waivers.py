@@ -109,10 +109,21 @@ def test_a_waiver_applies_through_its_expiry_day(cli, setup, write):
 
 
 def test_unused_waiver_is_reported(cli, setup, write):
-    _, doc = scan(cli, setup, write, waiver("ENC-9", resource="*", wid="TYPO"),
+    _, doc = scan(cli, setup, write, waiver("ENC-1", resource="no-such-bucket-*", wid="IDLE"),
                   waiver("ENC-1", resource="bucket-new", wid="USED"))
-    assert [w["id"] for w in doc["waivers"]["unused"]] == ["TYPO"]
+    assert [w["id"] for w in doc["waivers"]["unused"]] == ["IDLE"]
     assert [w["id"] for w in doc["waivers"]["applied"]] == ["USED"]
+
+
+@pytest.mark.parametrize("command", ["scan", "validate"])
+def test_a_waiver_for_a_rule_that_is_not_loaded_is_an_error(cli, setup, write, command):
+    pack, path = setup
+    waiver_file = write("waivers.yaml", HEADER + waiver("ENC-9", resource="*", wid="TYPO"))
+    extra = ("--coretest-estate", path) if command == "scan" else ()
+    result = cli(command, "-p", pack, "--waivers", waiver_file, *extra)
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("rule 'ENC-9' matches no loaded rule (did you mean 'ENC-2'?)")
+    assert "waivers.yaml:" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_passing_finding_is_never_waived(cli, setup, write, estate):
