@@ -84,16 +84,13 @@ class Lookup:
     key: str
 
     def resolve(self, resource: Resource, trace: Trace) -> Any:
-        """The map's entry for the key attribute's value; Unknown when the key is unknown or has no entry.
-
-        A missing entry is unknown rather than null, so that negated operators (``not_in``) cannot
-        pass for a key nobody configured: the rule gives ``error`` naming the missing entry.
-        """
+        """The map's entry for the key attribute's value; Unknown when the key is unknown;
+        :data:`NO_ENTRY` when the key is absent or the map has no entry for it."""
         key = trace.read(resource, self.key)
         if isinstance(key, Unknown):
             return key
         if not isinstance(key, str) or key not in self.mapping:
-            return Unknown(f"params.{self.name} has no entry for {self.key}={key!r}")
+            return NO_ENTRY
         return self.mapping[key]
 
     def __str__(self) -> str:
@@ -101,6 +98,10 @@ class Lookup:
 
 
 DYNAMIC = (AttrRef, Lookup)
+
+#: A params map has no entry for the resource's key: the comparison does not hold, whatever the
+#: operator (``not_in`` against nothing must not pass for a purpose or OS nobody configured).
+NO_ENTRY = object()
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,11 @@ class Leaf(Condition):
         if isinstance(expected, DYNAMIC):
             expected = expected.resolve(resource, trace)
             if isinstance(self.value, Lookup):  # show what the rule compared with: the minimum, the allowed list
-                trace.note(str(self.value), expected)
+                trace.note(str(self.value), None if expected is NO_ENTRY else expected)
         if isinstance(actual, Unknown) or isinstance(expected, Unknown):
             return None
+        if expected is NO_ENTRY:
+            return False
         return bool(self.operator.func(actual, expected))
 
     def attributes(self) -> set[str]:
