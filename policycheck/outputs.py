@@ -57,15 +57,16 @@ def _split(text: str) -> tuple[str, str | None]:
 def write_outputs(report: Report, outputs: list[Output]) -> None:
     """Render and write every output (files first, so a broken terminal loses nothing)."""
     for output in sorted(outputs, key=lambda o: o.path == STDOUT):
-        render = REPORTERS.get(output.format).render
+        chosen = REPORTERS.get(output.format)
         if output.path == STDOUT:
-            sys.stdout.write(render(report, _colour()))
+            sys.stdout.writelines(chosen.chunks(report, _colour()))
             sys.stdout.flush()
             continue
         path = Path(output.path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(report, False), encoding="utf-8")
+            with path.open("w", encoding="utf-8") as handle:
+                handle.writelines(chosen.chunks(report, False))
         except OSError as exc:
             raise ConfigError(f"cannot write output: {exc.strerror}", source=output.path) from None
 

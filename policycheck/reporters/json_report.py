@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from ..model import Finding, Result
 from ..report import FAILING_RESULTS, FORMAT, Report
 from . import reporter
 
-__all__ = ["finding_record", "render", "report_document"]
+__all__ = ["chunks", "finding_record", "render", "report_document"]
 
 
 def finding_record(finding: Finding, report: Report) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def finding_record(finding: Finding, report: Report) -> dict[str, Any]:
     }
 
 
-def report_document(report: Report) -> dict[str, Any]:
+def report_document(report: Report, *, with_findings: bool = True) -> dict[str, Any]:
     """The whole report as a JSON-ready document (schema report.schema.json)."""
     used = report.waivers_used()
     return {
@@ -64,7 +65,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "rules": [{"id": r.id, "title": r.title, "severity": r.severity.label, "pack": r.pack,
                    "resource_types": list(r.resource_types), "references": list(r.references),
                    "remediation": r.remediation, "source": r.source, "line": r.line} for r in report.rules],
-        "findings": [finding_record(f, report) for f in report.findings],
+        "findings": [finding_record(f, report) for f in report.findings] if with_findings else [],
         "collection_problems": [{"provider": p.provider, "scope": p.scope, "message": p.message}
                                 for p in report.problems],
         "waivers": {
@@ -81,17 +82,23 @@ def report_document(report: Report) -> dict[str, Any]:
     }
 
 
-@reporter("json", "Stable JSON report (schema policycheck/report/v1); also the baseline format.", "json")
-def render(report: Report, colour: bool = False) -> str:
+def chunks(report: Report, colour: bool = False) -> Iterator[str]:
     """Indented JSON with one finding per line: readable, diff- and grep-friendly, and fast.
 
     Indenting the whole document would push every finding through Python's slow pure-Python
-    encoder; each finding line uses the C encoder instead.
+    encoder; each finding line uses the C encoder instead. Findings are encoded one at a time,
+    so writing a report of a million findings never holds its whole text in memory.
     """
-    document = report_document(report)
-    findings = document.pop("findings")
+    document = report_document(report, with_findings=False)
+    del document["findings"]
     head = json.dumps(document, indent=2, default=str)
-    lines = ",\n    ".join(json.dumps(finding, default=str) for finding in findings)
-    body = f"[\n    {lines}\n  ]" if findings else "[]"
-    return f'{head[:-2]},\n  "findings": {body}\n}}\n'
+    yield f'{head[:-2]},\n  "findings": ['
+    for index, finding in enumerate(report.findings):
+        yield ("," if index else "") + "\n    " + json.dumps(finding_record(finding, report), default=str)
+    yield "\n  ]\n}\n" if report.findings else "]\n}\n"
 
+
+@reporter("json", "Stable JSON report (schema policycheck/report/v1); also the baseline format.", "json",
+          stream=chunks)
+def render(report: Report, colour: bool = False) -> str:
+    return "".join(chunks(report, colour))

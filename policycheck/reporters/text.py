@@ -15,6 +15,9 @@ from . import reporter
 
 __all__ = ["render"]
 
+#: A terminal table longer than this helps nobody and costs time and memory to lay out.
+MAX_ROWS = 500
+
 RESULT_STYLE = {"fail": "bold red", "error": "bold magenta", "waived": "yellow", "pass": "green"}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -47,6 +50,8 @@ def _findings(console: Console, report: Report) -> None:
         console.print("No failing, erroring or waived findings.")
         return
     shown.sort(key=lambda f: (-f.severity, f.result.value != "fail", f.rule_id, f.resource.id))
+    hidden = len(shown) - MAX_ROWS
+    shown = shown[:MAX_ROWS]
     table = Table(box=box.SIMPLE_HEAD if console.is_terminal else box.ASCII2, show_lines=False, expand=False)
     for column in ("severity", "result", "rule", "resource", "details"):
         table.add_column(column, overflow="fold")
@@ -60,6 +65,9 @@ def _findings(console: Console, report: Report) -> None:
             finding.message,
         )
     console.print(table)
+    if hidden > 0:
+        console.print(f"... and {hidden} more less severe findings: write every finding with -f json (or sarif, "
+                      "junit) to a file.")
 
 
 def _problems(console: Console, report: Report) -> None:

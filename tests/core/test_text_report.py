@@ -83,3 +83,19 @@ def test_collection_problems_are_shown_and_fail():
     out = render(report, False)
     assert "collection error [coretest] account 222: AccessDenied listing stores" in out
     assert "1 collection error(s)" in out
+
+
+def test_a_long_listing_is_cut_after_the_most_severe_rows(monkeypatch):
+    from policycheck.reporters import text
+
+    monkeypatch.setattr(text, "MAX_ROWS", 2)
+    now = dt.datetime(2025, 6, 15, tzinfo=dt.UTC)
+    findings = [Finding(f"R{i}", severity, ResourceRef("test.store", f"id-{i}", f"store-{i}", "coretest", "1", "eu"),
+                        Result.FAIL, f"message {i}") for i, severity in enumerate(
+                            [Severity.LOW, Severity.CRITICAL, Severity.MEDIUM, Severity.HIGH])]
+    out = render(Report(findings=findings, rules=[], packs=[], thresholds=Thresholds(), started=now, finished=now,
+                        evaluated_on=now.date()), False)
+    assert "message 1" in out and "message 3" in out  # critical and high are shown
+    assert "message 0" not in out and "message 2" not in out
+    assert "... and 2 more less severe findings" in out
+    assert "FAILED: 4 finding(s)" in out  # the verdict still counts everything
