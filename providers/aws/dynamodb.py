@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from policycheck.attributes import AttributeSpec as A
+from policycheck.errors import CollectionError
 from policycheck.model import Resource
 
 from .calls import Answers, api, call, paginate
@@ -53,7 +54,11 @@ class Table:
 
     @property
     def table(self) -> dict[str, Any]:
-        return (self.answers["describe"] or {}).get("Table") or {}
+        """DescribeTable's ``Table``; an answer without one is unknown, not an empty (passing) table."""
+        table = (self.answers["describe"] or {}).get("Table")
+        if not table:
+            raise CollectionError("DescribeTable answered without a Table", action="dynamodb:DescribeTable")
+        return table
 
     def policy(self) -> PolicyVerdict:
         document = (self.answers["policy"] or {}).get("Policy")

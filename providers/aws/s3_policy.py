@@ -136,8 +136,13 @@ def _grants_public(statement: Statement, statements: list[Statement], resources:
 
 
 def _restricts(operator: str, key: str, values: tuple[str, ...]) -> bool:
-    """A positive condition pinning a restricting key to fixed values (IfExists never restricts)."""
-    base = operator.split(":", 1)[-1]
+    """A positive condition pinning a restricting key to fixed values.
+
+    IfExists never restricts, and neither does ForAllValues: it holds when the key is absent.
+    """
+    qualifier, _, base = operator.rpartition(":")
+    if qualifier == "forallvalues":
+        return False
     if base.endswith("ifexists") or base not in POSITIVE_OPERATORS or key not in RESTRICTING_KEYS:
         return False
     return bool(values) and all(_fixed(key, value) for value in values)
@@ -166,10 +171,12 @@ def _confines(deny: Statement, allow: Statement) -> bool:
     """A Deny that leaves only a restricted audience able to use what ``allow`` grants."""
     if not _covers_actions(deny, allow):
         return False
+    # a Deny confines only what it covers: one on a sub-prefix leaves the rest public
+    if deny.not_resource or not all(_matches_any(deny.resources, r, False) for r in allow.resources):
+        return False
     if deny.principals is None:  # Deny everyone except named principals, unconditionally
         return not deny.conditions and bool(deny.not_principals) and "*" not in deny.not_principals
-    covers_resources = not deny.not_resource and all(_matches_any(deny.resources, r, False) for r in allow.resources)
-    if not deny.to_everyone or not covers_resources:
+    if not deny.to_everyone:
         return False
     return any(_negated_restriction(op, key, values) for op, key, values in deny.conditions)
 

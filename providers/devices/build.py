@@ -52,8 +52,10 @@ class Builder:
         self._join(rec, values, unknown)
         for raw_key, raw_value in rec.raw.items():
             values[f"raw.{rec.format}.{raw_key}"] = raw_value
+        # a fact the inventory does not report at all is unknown, never a silent null a negated rule could pass on
         return Resource(type=DEVICE_TYPE.name, id=f"{rec.format}:{ident}", name=name, provider=PROVIDER,
-                        account=rec.source, region="", tags={}, attributes=values, unknown=unknown)
+                        account=rec.source, region="", tags={}, attributes=values, unknown=unknown,
+                        absent=f"the {rec.format} inventory does not report it")
 
     def _join(self, rec: DeviceRecord, values: dict[str, Any], unknown: dict[str, str]) -> None:
         device_country = values.get("location.country")

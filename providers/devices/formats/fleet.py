@@ -95,18 +95,23 @@ def owner_of(host: Mapping[str, Any]) -> str | None:
 def apply_policies(rec: DeviceRecord, policies: Iterable[Mapping[str, Any]]) -> None:
     """Firewall / screen lock from policy responses; failing policy names under ``raw.fleet``."""
     failing = []
+    answered = 0
     for policy in policies:
         name, response = str(policy.get("name", "")), str(policy.get("response", "")).casefold()
         if response == "fail":
             failing.append(name)
         if response not in ("pass", "fail"):
             continue
+        answered += 1
         for pattern, attr in POLICY_ATTRIBUTES:
             if pattern.search(name):
                 rec.set(attr, response == "pass")
     rec.raw["failing_policies"] = failing
     if "compliance.state" not in rec.values:
-        rec.set("compliance.state", "noncompliant" if failing else "compliant")
+        if answered:
+            rec.set("compliance.state", "noncompliant" if failing else "compliant")
+        else:  # no policy answered yet (none assigned, or all pending): nothing shows compliance
+            rec.fail("compliance.state", "no Fleet policy has answered pass or fail for this host")
 
 
 def _absent_policies(rec: DeviceRecord) -> None:

@@ -92,6 +92,13 @@ SHAPES = [
                                       "Resource": OBJECTS}], True, False, ()),
     ("public write (upload drop box)", [allow_all(Action="s3:PutObject")], True, False, ()),
     ("public read and TLS enforced", [allow_all(), TLS_DENY], True, True, ()),
+    ("Deny NotPrincipal on a sub-prefix leaves the rest public",
+     [allow_all(), {"Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{OWN}:role/app"}, "Action": "s3:*",
+                    "Resource": f"{BUCKET}/private/*"}], True, False, ()),
+    ("ForAllValues condition holds when the key is absent",
+     [allow_all({"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}})], True, False, ()),
+    ("ForAnyValue condition restricts",
+     [allow_all({"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}})], False, False, ()),
 ]
 
 
@@ -103,8 +110,9 @@ def test_policy_shapes(statements, public, tls, accounts):
     assert (verdict.public, verdict.tls_enforced, verdict.accounts) == (public, tls, accounts)
 
 
-def test_enough_real_world_shapes():
-    assert len(SHAPES) >= 15
+def test_shape_ids_are_unique():
+    ids = [shape[0] for shape in SHAPES]
+    assert len(ids) == len(set(ids))
 
 
 def test_single_statement_object_and_statement_ids():

@@ -121,3 +121,30 @@ def test_a_label_names_the_account(tmp_path):
     provider = DeviceProvider({"inventories": [{"path": path, "label": "hr-laptops"}], "as_of": AS_OF},
                               ProviderContext(pseudonym_key=KEY))
     assert [r.account for r in provider.collect(CollectPlan())] == ["hr-laptops"]
+
+
+# -- facts an inventory does not report are unknown, never a null a negated rule passes on -----
+
+def test_a_fact_the_format_does_not_report_is_unknown(tmp_path):
+    from policycheck.model import Unknown
+
+    path = write(tmp_path, "laptops.csv", NATIVE + "d1,h1,a@example.com,macOS,15.1,true,2026-11-01\n")
+    [device] = DeviceProvider({"inventories": [path], "as_of": AS_OF},
+                              ProviderContext(pseudonym_key=KEY)).collect(CollectPlan())
+    assert device.get("encryption.at_rest") is True
+    state = device.get("compliance.state")  # no such column in this file
+    assert isinstance(state, Unknown) and "does not report it" in state.reason
+
+
+def test_fleet_compliance_needs_an_answered_policy():
+    from policycheck.model import Unknown
+    from policycheck.providers.devices.formats.fleet import apply_policies
+    from policycheck.providers.devices.record import DeviceRecord
+
+    pending = DeviceRecord("fleet", "hosts.json", 1)
+    apply_policies(pending, [{"name": "Firewall enabled (macOS)", "response": ""}])
+    assert "compliance.state" in pending.problems and "compliance.state" not in pending.values
+    answered = DeviceRecord("fleet", "hosts.json", 1)
+    apply_policies(answered, [{"name": "Firewall enabled (macOS)", "response": "pass"}])
+    assert answered.values["compliance.state"] == "compliant"
+    assert not isinstance(answered.values["firewall.enabled"], Unknown)
