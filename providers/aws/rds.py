@@ -95,6 +95,10 @@ def _key_management(d: Database) -> dict[str, Any]:
 
 def _instance_tls(d: Database) -> dict[str, Any]:
     groups = d.data.get("DBParameterGroups") or []
+    if groups and groups[0].get("ParameterApplyStatus") == "pending-reboot":
+        # the group's value is not in force until the reboot: what the server enforces now is not known
+        raise CollectionError(f"parameter group '{groups[0]['DBParameterGroupName']}' is pending a reboot; "
+                              "the TLS setting in force is not known", action="rds:DescribeDBInstances")
     return _tls(d, DB_PARAMETERS, groups[0]["DBParameterGroupName"] if groups else None)
 
 

@@ -63,8 +63,17 @@ class Collector:
             if isinstance(listing, ProjectDenied):
                 self.report_problem(f"project {project}", str(listing).removeprefix("gcs: "))
                 continue
-            resources.extend(self.resource(project, bucket) for bucket in listing)
+            resources.extend(self.checked(project, bucket) for bucket in listing)
         return resources
+
+    def checked(self, project: str, bucket: Mapping[str, Any]) -> Resource:
+        """:meth:`resource`, or a bucket with unknown values when its listed metadata is malformed."""
+        try:
+            return self.resource(project, bucket)
+        except (KeyError, TypeError, ValueError) as exc:  # one odd bucket must not stop the scan of the others
+            name = str(bucket.get("name") or "?") if isinstance(bucket, Mapping) else "?"
+            return unreadable(project, name, CollectionError(
+                f"malformed bucket metadata ({type(exc).__name__}: {exc})", action="storage.buckets.list"))
 
     def _listing(self, project: str) -> list[dict[str, Any]] | ProjectDenied:
         try:
@@ -82,7 +91,7 @@ class Collector:
             bucket = self.api.get_bucket(name, full=self.wants_access, billing_project=project)
         except CollectionError as exc:
             return unreadable(project, name, exc)
-        return self.resource(project, bucket)
+        return self.checked(project, bucket)
 
     def resource(self, project: str, bucket: Mapping[str, Any]) -> Resource:
         name = str(bucket["name"])

@@ -137,3 +137,15 @@ def test_dynamodb_table_attributes(aws, collect, recorder):
     assert prefs.get("raw.sse_type") == "AWS_OWNED"
     assert prefs.get("backup.enabled") is False and prefs.get("retention.mechanism") == []
     assert prefs.get("encryption.in_transit_enforced") is False
+
+
+def test_a_parameter_group_pending_reboot_leaves_tls_unknown():
+    from types import SimpleNamespace
+
+    from policycheck.errors import CollectionError
+    from policycheck.providers.aws.rds import _instance_tls
+
+    pending = SimpleNamespace(data={"DBParameterGroups": [
+        {"DBParameterGroupName": "crm-force-ssl", "ParameterApplyStatus": "pending-reboot"}]})
+    with pytest.raises(CollectionError, match="pending a reboot"):
+        _instance_tls(pending)

@@ -173,3 +173,18 @@ def test_public_principals_in_iam_and_acl():
     assert not public_in_acl([{"entity": "project-owners-1", "role": "OWNER"}])
     assert access_attributes(["iam", "acl", "iam"]) == {"access.public": True, "access.public_via": ["acl", "iam"]}
     assert access_attributes([]) == {"access.public": False, "access.public_via": []}
+
+
+def test_a_bucket_with_malformed_metadata_is_unknown_and_the_others_are_built():
+    from policycheck.model import Unknown
+    from policycheck.provider import CollectPlan
+    from policycheck.providers.gcs.collector import Collector
+
+    collector = Collector(api=None, plan=CollectPlan(needs={}), report_problem=lambda scope, message: None)
+    good = collector.checked("p", {"name": "fine", "location": "EUROPE-WEST3", "locationType": "region"})
+    bad = collector.checked("p", {"name": "odd", "location": "EU",
+                                  "retentionPolicy": {"retentionPeriod": "not-a-number"}})
+    assert good.get("location.country") == "DE"
+    value = bad.get("retention.max_age_days")
+    assert isinstance(value, Unknown) and "malformed bucket metadata" in value.reason
+    assert bad.id == "projects/p/buckets/odd"
