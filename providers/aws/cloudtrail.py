@@ -73,18 +73,19 @@ def _advanced_covers(fields: list[dict[str, Any]], resource_type: str, arn: str)
 
 
 def _arn_matches(condition: dict[str, Any], arn: str) -> bool:
-    tests = {
-        "Equals": lambda v: arn == v, "StartsWith": arn.startswith, "EndsWith": arn.endswith,
-        "NotEquals": lambda v: arn != v, "NotStartsWith": lambda v: not arn.startswith(v),
-        "NotEndsWith": lambda v: not arn.endswith(v),
+    """Every read of ``arn`` (for S3 the bucket's object prefix) is selected by ``condition``.
+
+    A positive operator must select it; a negative one may exclude nothing beneath it (a
+    ``NotStartsWith`` on one prefix leaves that prefix unlogged). An operator not in the table
+    means not covered: never a guess that logging is complete.
+    """
+    selects = {
+        "Equals": lambda vs: arn in vs,
+        "StartsWith": lambda vs: any(arn.startswith(v) for v in vs),
+        "EndsWith": lambda vs: any(arn.endswith(v) for v in vs),
+        "NotEquals": lambda vs: not any(v == arn or v.startswith(arn) for v in vs),
+        "NotStartsWith": lambda vs: not any(arn.startswith(v) or v.startswith(arn) for v in vs),
+        "NotEndsWith": lambda vs: False,  # excludes objects anywhere under the prefix
     }
-    for operator, values in condition.items():
-        if operator not in tests:
-            continue
-        check = tests[operator]
-        positive = not operator.startswith("Not")
-        if positive and not any(check(v) for v in values):
-            return False
-        if not positive and not all(check(v) for v in values):
-            return False
-    return True
+    return all(operator in selects and selects[operator](values)
+               for operator, values in condition.items() if operator != "Field")

@@ -149,3 +149,18 @@ def test_a_parameter_group_pending_reboot_leaves_tls_unknown():
         {"DBParameterGroupName": "crm-force-ssl", "ParameterApplyStatus": "pending-reboot"}]})
     with pytest.raises(CollectionError, match="pending a reboot"):
         _instance_tls(pending)
+
+
+@pytest.mark.parametrize(("condition", "covered"), [
+    ({"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::acme-cs-exports/"]}, True),
+    ({"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::other-bucket/"]}, False),
+    ({"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::other-bucket/"]}, True),
+    ({"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::acme-cs-exports/private/"]}, False),
+    ({"Field": "resources.ARN", "NotEquals": ["arn:aws:s3:::acme-cs-exports/secret.csv"]}, False),
+    ({"Field": "resources.ARN", "NotEndsWith": [".tmp"]}, False),
+    ({"Field": "resources.ARN", "Matches": [".*"]}, False),  # an operator we do not know: not covered
+])
+def test_advanced_selector_arn_conditions_cover_every_read_or_nothing(condition, covered):
+    from policycheck.providers.aws.cloudtrail import _arn_matches
+
+    assert _arn_matches(condition, "arn:aws:s3:::acme-cs-exports/") is covered
