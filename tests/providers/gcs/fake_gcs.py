@@ -163,14 +163,22 @@ class FakeGcs:
             body["nextPageToken"] = str(start + size)
         return HTTPStatus.OK, body
 
-    def _get(self, name: str, rest: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        bucket = self.bucket(name)
+    def _refusal(self, bucket: dict[str, Any] | None, name: str, query: dict[str, str],
+                 permission: str) -> tuple[int, dict[str, Any]] | None:
+        """The error answer for a missing bucket, an unbilled requester-pays call or a denied permission."""
         if bucket is None:
             return NOT_FOUND_BUCKET
         if _unbilled(bucket, query):
             return REQUESTER_PAYS
-        if ("storage.buckets.get", name) in self.denials:
-            return denied("storage.buckets.get", "Google Cloud Storage bucket")
+        if (permission, name) in self.denials:
+            return denied(permission, "Google Cloud Storage bucket")
+        return None
+
+    def _get(self, name: str, rest: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        bucket = self.bucket(name)
+        refusal = self._refusal(bucket, name, query, "storage.buckets.get")
+        if refusal:
+            return refusal
         full = query.get("projection") == "full"
         if full and ("storage.buckets.getIamPolicy", name) in self.denials:
             return denied("storage.buckets.getIamPolicy", "Google Cloud Storage bucket")
@@ -178,22 +186,16 @@ class FakeGcs:
 
     def _iam(self, name: str, rest: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         bucket = self.bucket(name)
-        if bucket is None:
-            return NOT_FOUND_BUCKET
-        if _unbilled(bucket, query):
-            return REQUESTER_PAYS
-        if ("storage.buckets.getIamPolicy", name) in self.denials:
-            return denied("storage.buckets.getIamPolicy", "Google Cloud Storage bucket")
+        refusal = self._refusal(bucket, name, query, "storage.buckets.getIamPolicy")
+        if refusal:
+            return refusal
         return HTTPStatus.OK, self.policies[name]
 
     def _acl(self, name: str, rest: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         bucket = self.bucket(name)
-        if bucket is None:
-            return NOT_FOUND_BUCKET
-        if _unbilled(bucket, query):
-            return REQUESTER_PAYS
-        if ("storage.buckets.getIamPolicy", name) in self.denials:
-            return denied("storage.buckets.getIamPolicy", "Google Cloud Storage bucket")
+        refusal = self._refusal(bucket, name, query, "storage.buckets.getIamPolicy")
+        if refusal:
+            return refusal
         if (bucket.get("iamConfiguration") or {}).get("uniformBucketLevelAccess", {}).get("enabled"):
             message = "Cannot get legacy ACL for a bucket that has uniform bucket-level access."
             return HTTPStatus.BAD_REQUEST, error_body(400, message, "invalid")
