@@ -2,7 +2,8 @@
 
 from .errors import CollectionError, PolicycheckError
 from .model import Finding, Resource, Result, Severity, Unknown
-from .provider import CollectPlan, Provider, ProviderOption, register_provider
+from .provider import CollectPlan, Provider, ProviderContext, register_provider
+from .settings import Settings, setting
 
 __version__ = "0.1.0"
 
@@ -12,11 +13,13 @@ __all__ = [
     "Finding",
     "PolicycheckError",
     "Provider",
-    "ProviderOption",
+    "ProviderContext",
     "Resource",
     "Result",
+    "Settings",
     "Severity",
     "Unknown",
     "__version__",
     "register_provider",
+    "setting",
 ]

@@ -7,6 +7,7 @@ attributes, so lazy providers fetch less), ``any`` is True as soon as one child 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,8 +21,9 @@ __all__ = ["COMBINATORS", "AllOf", "AnyOf", "AttrRef", "Condition", "Leaf", "Loo
 
 @dataclass
 class Trace:
-    """What one evaluation read: values seen and why unknown ones are unknown."""
+    """One evaluation: the date it is made as of, the values it read and why unknown ones are unknown."""
 
+    evaluation_date: dt.date
     observed: dict[str, Any] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
 
@@ -123,7 +125,7 @@ class Leaf(Condition):
             return None
         if expected is NO_ENTRY:
             return False
-        return bool(self.operator.func(actual, expected))
+        return self.operator.apply(actual, expected, trace.evaluation_date)
 
     def attributes(self) -> set[str]:
         if isinstance(self.value, AttrRef):

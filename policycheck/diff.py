@@ -1,170 +1,159 @@
 """Compare two JSON reports (e.g. last night's and tonight's): new, resolved, unchanged findings.
 
-Only failing findings (``fail``/``error``) are compared, by fingerprint (rule, account, region,
-resource id). A finding is *new* when it fails in NEW but did not fail in OLD, *resolved*
-when it failed in OLD and no longer does in NEW (it passes, is waived, or is no longer
-reported), *unchanged* when it fails in both. ``policycheck diff`` exits 1 when a new finding
-fails at or above the threshold (by default NEW's own ``fail_on``/``fail_on_error``).
+Both reports are read into the typed report model (:func:`~policycheck.report_file.read_report`),
+so fingerprints and thresholds are the ones a scan uses. Only failing findings (``fail``/``error``)
+are compared. A finding is *new* when it fails in NEW but did not fail in OLD, *resolved* when
+it failed in OLD and no longer does in NEW (it passes, is waived, or is no longer reported),
+*unchanged* when it fails in both. ``policycheck diff`` exits 1 when a new finding fails at or
+above the threshold (by default NEW's own ``fail_on``/``fail_on_error``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .baseline import failing_findings, load_report
-from .errors import InputError
-from .model import SEVERITIES, Result, Severity
+from .baseline import failing_by_fingerprint
+from .model import Finding, Severity
+from .report import Report, Thresholds
+from .report_file import read_report
+from .reporters import renders
 from .reporters.markdown import cell
 
-__all__ = [
-    "FORMAT",
-    "NOT_REPORTED",
-    "RENDERERS",
-    "ReportDiff",
-    "diff_documents",
-    "diff_files",
-    "render_json",
-    "render_markdown",
-    "render_text",
-]
+__all__ = ["FORMAT", "NOT_REPORTED", "ReportDiff", "diff_files", "diff_reports"]
 
 FORMAT = "policycheck/diff/v1"
 NOT_REPORTED = "not reported"
 
 
 @dataclass(frozen=True)
+class Change:
+    """A finding that differs between the reports; ``now`` is NEW's result for a resolved one."""
+
+    finding: Finding
+    now: str | None = None
+
+
+@dataclass(frozen=True)
 class ReportDiff:
     old_source: str
     new_source: str
-    old_run: dict[str, Any]
-    new_run: dict[str, Any]
-    new: list[dict[str, Any]]
-    resolved: list[dict[str, Any]]  # OLD's records, each with "now": NEW's result or "not reported"
-    unchanged: list[dict[str, Any]]
+    old: Report
+    new_report: Report
+    new: list[Change]
+    resolved: list[Change]
+    unchanged: list[Change]
+    thresholds: Thresholds
 
-    def failing_new(self, fail_on: Severity, fail_on_error: bool) -> list[dict[str, Any]]:
-        """New findings that fail at or above ``fail_on`` (errors only when ``fail_on_error``)."""
-        return [f for f in self.new if _severity(f) >= fail_on
-                and (f["result"] == Result.FAIL.value or fail_on_error)]
-
-    def thresholds(self, fail_on: str | None, fail_on_error: bool | None) -> tuple[Severity, bool]:
-        """Explicit values, else NEW's own run settings, else the scan defaults (low, errors count)."""
-        label = fail_on or self.new_run.get("fail_on") or "low"
-        if label not in SEVERITIES:
-            raise InputError(f"run.fail_on: unknown severity {label!r}", source=self.new_source)
-        errors = fail_on_error if fail_on_error is not None else self.new_run.get("fail_on_error", True)
-        return Severity.parse(label), bool(errors)
+    @property
+    def failing_new(self) -> list[Change]:
+        """New findings that fail under the thresholds."""
+        return [c for c in self.new if self.thresholds.is_failing(c.finding)]
 
 
-def diff_files(old_path: Path, new_path: Path) -> ReportDiff:
+def diff_files(old_path: Path, new_path: Path, *, fail_on: Severity | None = None,
+               fail_on_error: bool | None = None) -> ReportDiff:
     """Compare two JSON report files; InputError for a file that is not one."""
-    old, new = load_report(old_path), load_report(new_path)
-    for document, path in ((old, old_path), (new, new_path)):
-        for index, finding in enumerate(document["findings"]):
-            _severity(finding, f"findings[{index}]", str(path))
-    return diff_documents(old, new, str(old_path), str(new_path))
+    return diff_reports(read_report(old_path), read_report(new_path), str(old_path), str(new_path),
+                        fail_on=fail_on, fail_on_error=fail_on_error)
 
 
-def diff_documents(old: dict[str, Any], new: dict[str, Any], old_source: str, new_source: str) -> ReportDiff:
-    """Compare two loaded JSON reports by the fingerprints of their failing findings."""
-    before, after = failing_findings(old), failing_findings(new)
-    results_now = {f["fingerprint"]: f.get("result") for f in new["findings"]}
+def diff_reports(old: Report, new: Report, old_source: str, new_source: str, *, fail_on: Severity | None = None,
+                 fail_on_error: bool | None = None) -> ReportDiff:
+    """Compare two reports by the fingerprints of their failing findings; thresholds default to NEW's own."""
+    before, after = failing_by_fingerprint(old), failing_by_fingerprint(new)
+    results_now = {f.fingerprint: f.result.value for f in new.findings}
+    thresholds = Thresholds(fail_on if fail_on is not None else new.thresholds.fail_on,
+                            fail_on_error if fail_on_error is not None else new.thresholds.fail_on_error)
     return ReportDiff(
-        old_source=old_source, new_source=new_source,
-        old_run=dict(old.get("run") or {}), new_run=dict(new.get("run") or {}),
-        new=_ordered(f for fp, f in after.items() if fp not in before),
-        resolved=_ordered({**f, "now": results_now.get(fp) or NOT_REPORTED}
+        old_source=old_source, new_source=new_source, old=old, new_report=new,
+        new=_ordered(Change(f) for fp, f in after.items() if fp not in before),
+        resolved=_ordered(Change(f, results_now.get(fp) or NOT_REPORTED)
                           for fp, f in before.items() if fp not in after),
-        unchanged=_ordered(f for fp, f in after.items() if fp in before),
+        unchanged=_ordered(Change(f) for fp, f in after.items() if fp in before),
+        thresholds=thresholds,
     )
 
 
-def _ordered(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(findings, key=lambda f: (-_severity(f), f.get("rule_id") or "", _resource(f).get("id") or ""))
-
-
-def _severity(finding: dict[str, Any], place: str = "finding", source: str | None = None) -> Severity:
-    label = finding.get("severity")
-    if label not in SEVERITIES:
-        raise InputError(f"{place}.severity: expected one of {', '.join(SEVERITIES)}, got {label!r}", source=source)
-    return Severity.parse(label)
-
-
-def _resource(finding: dict[str, Any]) -> dict[str, Any]:
-    resource = finding.get("resource")
-    return resource if isinstance(resource, dict) else {}
+def _ordered(changes: Iterable[Change]) -> list[Change]:
+    return sorted(changes, key=lambda c: (-c.finding.severity, c.finding.rule_id, c.finding.resource.id))
 
 
 # -- renderers -----------------------------------------------------------------------------
-def render_text(diff: ReportDiff, failing: list[dict[str, Any]]) -> str:
+@renders("diff", "text")
+def render_text(diff: ReportDiff, colour: bool = False) -> str:
     """Plain-text diff: counts, then the new and resolved findings."""
-    lines = [f"policycheck diff: {diff.old_source} ({_when(diff.old_run)}) -> {diff.new_source} "
-             f"({_when(diff.new_run)})",
+    failing = diff.failing_new
+    lines = [f"policycheck diff: {diff.old_source} ({_when(diff.old)}) -> {diff.new_source} ({_when(diff.new_report)})",
              f"{len(diff.new)} new, {len(diff.resolved)} resolved, {len(diff.unchanged)} unchanged failing findings"]
-    for title, findings, sign in (("new", diff.new, "+"), ("resolved", diff.resolved, "-")):
-        if findings:
+    for title, changes, sign in (("new", diff.new, "+"), ("resolved", diff.resolved, "-")):
+        if changes:
             lines += ["", f"{title}:"]
-            lines += [f"  {sign} {_line(f)}" + (f"  [now: {f['now']}]" if "now" in f else "") for f in findings]
+            lines += [f"  {sign} {_line(c.finding)}" + (f"  [now: {c.now}]" if c.now else "") for c in changes]
     lines += ["", f"FAILED: {len(failing)} new failing finding(s)" if failing else "OK: no new failing findings"]
     return "\n".join(lines) + "\n"
 
 
-def render_json(diff: ReportDiff, failing: list[dict[str, Any]]) -> str:
+@renders("diff", "json")
+def render_json(diff: ReportDiff, colour: bool = False) -> str:
     """The diff as JSON (format policycheck/diff/v1)."""
     document = {
         "format": FORMAT,
-        "old": {"source": diff.old_source, **_run_summary(diff.old_run)},
-        "new": {"source": diff.new_source, **_run_summary(diff.new_run)},
+        "old": {"source": diff.old_source, **_run_summary(diff.old)},
+        "new": {"source": diff.new_source, **_run_summary(diff.new_report)},
         "summary": {"new": len(diff.new), "resolved": len(diff.resolved), "unchanged": len(diff.unchanged),
-                    "failing_new": len(failing)},
-        "new_findings": diff.new,
-        "resolved": diff.resolved,
-        "unchanged": diff.unchanged,
+                    "failing_new": len(diff.failing_new)},
+        "new_findings": [_record(c) for c in diff.new],
+        "resolved": [_record(c) for c in diff.resolved],
+        "unchanged": [_record(c) for c in diff.unchanged],
     }
     return json.dumps(document, indent=2, default=str) + "\n"
 
 
-def render_markdown(diff: ReportDiff, failing: list[dict[str, Any]]) -> str:
+@renders("diff", "markdown")
+def render_markdown(diff: ReportDiff, colour: bool = False) -> str:
     """The diff as Markdown for a pull-request comment (at most 200 rows per table)."""
+    failing = diff.failing_new
     verdict = f"❌ {len(failing)} new failing finding(s)" if failing else "✅ no new failing findings"
     lines = [f"## policycheck diff: {verdict}", "",
-             f"{cell(diff.old_source)} ({_when(diff.old_run)}) → {cell(diff.new_source)} ({_when(diff.new_run)})",
+             f"{cell(diff.old_source)} ({_when(diff.old)}) → {cell(diff.new_source)} ({_when(diff.new_report)})",
              "", "| new | resolved | unchanged |", "|--:|--:|--:|",
              f"| {len(diff.new)} | {len(diff.resolved)} | {len(diff.unchanged)} |", ""]
-    for title, findings in (("New", diff.new), ("Resolved", diff.resolved)):
-        if not findings:
+    for title, changes in (("New", diff.new), ("Resolved", diff.resolved)):
+        if not changes:
             continue
-        lines += [f"### {title} ({len(findings)})", "", "| severity | rule | resource | details |", "|---|---|---|---|"]
-        for f in findings[:200]:
-            details = f"now {f['now']}" if "now" in f else f.get("message") or ""
-            lines.append(f"| {f.get('severity')} | {cell(f.get('rule_id') or '')} | "
-                         f"{cell(_resource(f).get('id') or '')} | {cell(details)} |")
-        if len(findings) > 200:
-            lines.append(f"| … | {len(findings) - 200} more | | |")
+        lines += [f"### {title} ({len(changes)})", "", "| severity | rule | resource | details |", "|---|---|---|---|"]
+        for c in changes[:200]:
+            details = f"now {c.now}" if c.now else c.finding.message
+            lines.append(f"| {c.finding.severity.label} | {cell(c.finding.rule_id)} | {cell(c.finding.resource.id)} "
+                         f"| {cell(details)} |")
+        if len(changes) > 200:
+            lines.append(f"| … | {len(changes) - 200} more | | |")
         lines.append("")
     return "\n".join(lines)
 
 
-def _line(finding: dict[str, Any]) -> str:
-    resource = _resource(finding)
-    return (f"{finding.get('severity', '?'):<8} {finding.get('result', '?'):<5} {finding.get('rule_id', '?')}  "
-            f"{resource.get('type', '?')} {resource.get('id', '?')}: {finding.get('message', '')}")
+def _record(change: Change) -> dict[str, Any]:
+    f, r = change.finding, change.finding.resource
+    record = {"fingerprint": f.fingerprint, "rule_id": f.rule_id, "severity": f.severity.label,
+              "result": f.result.value, "message": f.message,
+              "resource": {"type": r.type, "id": r.id, "name": r.name, "provider": r.provider,
+                           "account": r.account, "region": r.region}}
+    return {**record, "now": change.now} if change.now else record
 
 
-def _when(run: dict[str, Any]) -> str:
-    return str(run.get("finished") or run.get("started") or "time unknown")
+def _line(f: Finding) -> str:
+    r = f.resource
+    return f"{f.severity.label:<8} {f.result.value:<5} {f.rule_id}  {r.type} {r.id}: {f.message}"
 
 
-def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
-    return {key: run.get(key) for key in ("version", "finished", "evaluated_on", "fail_on", "fail_on_error")}
+def _when(report: Report) -> str:
+    return report.finished.isoformat(timespec="seconds")
 
 
-RENDERERS: dict[str, Callable[[ReportDiff, list[dict[str, Any]]], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "markdown": render_markdown,
-}
+def _run_summary(report: Report) -> dict[str, Any]:
+    return {"version": report.version, "finished": _when(report), "evaluated_on": report.evaluated_on.isoformat(),
+            "fail_on": report.thresholds.fail_on.label, "fail_on_error": report.thresholds.fail_on_error}

@@ -7,16 +7,18 @@ import json
 from .attributes import RESOURCE_FIELDS, RESOURCE_TYPES, ResourceType
 from .policy import PolicyPack
 from .report import reference_key
+from .reporters import renderer_of, renders
 
 __all__ = ["render_attributes", "render_rules"]
 
 
 def render_rules(packs: list[PolicyPack], fmt: str) -> str:
-    """The rules of ``packs`` with their legal references, as text, markdown or json."""
-    return _RULE_RENDERERS[fmt](packs)
+    """The rules of ``packs`` with their legal references, in a format registered for rules."""
+    return renderer_of("rules", fmt).renderers["rules"](packs, False)
 
 
-def _rules_text(packs: list[PolicyPack]) -> str:
+@renders("rules", "text")
+def _rules_text(packs: list[PolicyPack], colour: bool = False) -> str:
     lines = []
     for pack in packs:
         lines.append(f"{pack.name} {pack.version} ({len(pack.rules)} rules) — {pack.source}")
@@ -26,7 +28,8 @@ def _rules_text(packs: list[PolicyPack]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rules_markdown(packs: list[PolicyPack]) -> str:
+@renders("rules", "markdown")
+def _rules_markdown(packs: list[PolicyPack], colour: bool = False) -> str:
     out = []
     for pack in packs:
         out += [f"# {pack.name} {pack.version}", ""]
@@ -73,7 +76,8 @@ def _articles_markdown(pack: PolicyPack) -> list[str]:
     return [*out, ""]
 
 
-def _rules_json(packs: list[PolicyPack]) -> str:
+@renders("rules", "json")
+def _rules_json(packs: list[PolicyPack], colour: bool = False) -> str:
     return json.dumps([{
         "pack": p.name, "version": p.version,
         "rules": [{"id": r.id, "title": r.title, "severity": r.severity.label, "resource_types": list(r.resource_types),
@@ -81,22 +85,21 @@ def _rules_json(packs: list[PolicyPack]) -> str:
     } for p in packs], indent=2) + "\n"
 
 
-_RULE_RENDERERS = {"text": _rules_text, "markdown": _rules_markdown, "json": _rules_json}
-
-
 def render_attributes(type_name: str | None, fmt: str) -> str:
-    """The attribute schema of one resource type (every type when None) as text, markdown or json."""
+    """The attribute schema of one resource type (every type when None), in a format registered for attributes."""
     names = [type_name] if type_name else RESOURCE_TYPES.names()
-    return _ATTRIBUTE_RENDERERS[fmt]([RESOURCE_TYPES.get(n) for n in names])
+    return renderer_of("attributes", fmt).renderers["attributes"]([RESOURCE_TYPES.get(n) for n in names], False)
 
 
-def _attributes_json(types: list[ResourceType]) -> str:
+@renders("attributes", "json")
+def _attributes_json(types: list[ResourceType], colour: bool = False) -> str:
     return json.dumps({t.name: {"kind": t.kind, "provider": t.provider, "attributes": [
         {"name": a.name, "type": a.type, "group": a.group, "description": a.description,
          **({"enum": list(a.enum)} if a.enum else {})} for a in t.attributes]} for t in types}, indent=2) + "\n"
 
 
-def _attributes_markdown(types: list[ResourceType]) -> str:
+@renders("attributes", "markdown")
+def _attributes_markdown(types: list[ResourceType], colour: bool = False) -> str:
     out = []
     for t in types:
         out += [f"## `{t.name}` ({t.kind}, provider {t.provider})", "", t.description, "",
@@ -107,7 +110,8 @@ def _attributes_markdown(types: list[ResourceType]) -> str:
     return _with_common_fields(out)
 
 
-def _attributes_text(types: list[ResourceType]) -> str:
+@renders("attributes", "text")
+def _attributes_text(types: list[ResourceType], colour: bool = False) -> str:
     out = []
     for t in types:
         out += [f"{t.name} ({t.kind}, provider {t.provider}): {t.description}"]
@@ -119,9 +123,6 @@ def _attributes_text(types: list[ResourceType]) -> str:
 def _with_common_fields(lines: list[str]) -> str:
     common = ", ".join(f.name for f in RESOURCE_FIELDS)
     return "\n".join([*lines, f"Every resource also has: {common}."]) + "\n"
-
-
-_ATTRIBUTE_RENDERERS = {"text": _attributes_text, "markdown": _attributes_markdown, "json": _attributes_json}
 
 
 def _cell(text: str) -> str:

@@ -8,6 +8,7 @@ do I/O are evaluated concurrently in a bounded thread pool.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -16,11 +17,11 @@ from .concurrency import map_bounded
 from .conditions import Trace
 from .model import Finding, Resource, Result
 from .policy import Rule
+from .run_settings import DEFAULT_WORKERS
 from .waivers import WaiverBook
 
 __all__ = ["DEFAULT_WORKERS", "evaluate", "evaluate_resource", "evaluate_rule", "rules_by_type"]
 
-DEFAULT_WORKERS = 16
 
 
 def rules_by_type(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
@@ -32,9 +33,10 @@ def rules_by_type(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
     return dict(table)
 
 
-def evaluate_rule(rule: Rule, resource: Resource) -> tuple[Result, str, dict[str, Any]] | None:
-    """Outcome of one rule on one resource; None when the resource is out of the rule's scope."""
-    trace = Trace()
+def evaluate_rule(rule: Rule, resource: Resource, evaluation_date: dt.date
+                  ) -> tuple[Result, str, dict[str, Any]] | None:
+    """Outcome of one rule on one resource as of ``evaluation_date``; None when the resource is out of scope."""
+    trace = Trace(evaluation_date)
     if rule.when is not None:
         in_scope = rule.when.evaluate(resource, trace)
         if in_scope is False:
@@ -49,13 +51,14 @@ def evaluate_rule(rule: Rule, resource: Resource) -> tuple[Result, str, dict[str
     return Result.ERROR, _unknown_text(trace), trace.observed
 
 
-def evaluate_resource(rules: list[Rule], resource: Resource, waivers: WaiverBook | None = None) -> list[Finding]:
+def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt.date,
+                      waivers: WaiverBook | None = None) -> list[Finding]:
     """Findings of ``rules`` on one resource; a crash becomes ``error`` findings, never a pass."""
     findings: list[Finding] = []
     ref = resource.ref()  # one per resource, shared by its findings
     for rule in rules:
         try:
-            outcome = evaluate_rule(rule, resource)
+            outcome = evaluate_rule(rule, resource, evaluation_date)
         except Exception as exc:  # fail closed on anything unexpected
             outcome = Result.ERROR, f"internal error while evaluating: {type(exc).__name__}: {exc}", {}
         if outcome is None:
@@ -75,6 +78,7 @@ def evaluate(
     resources: Iterable[Resource],
     waivers: WaiverBook | None = None,
     *,
+    evaluation_date: dt.date,
     workers: int = DEFAULT_WORKERS,
     on_resource: Callable[[Resource], None] | None = None,
 ) -> Iterator[Finding]:
@@ -93,7 +97,7 @@ def evaluate(
                 yield resource
 
     def findings_of(resource: Resource) -> list[Finding]:
-        return evaluate_resource(table[resource.type], resource, waivers)
+        return evaluate_resource(table[resource.type], resource, evaluation_date, waivers)
 
     for findings in map_bounded(findings_of, targeted(), workers=workers,
                                 inline=lambda resource: not resource.has_pending_fetch):

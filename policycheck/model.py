@@ -14,6 +14,7 @@ from .errors import CollectionError
 
 __all__ = [
     "SEVERITIES",
+    "CollectionProblem",
     "Finding",
     "GroupFetcher",
     "Resource",
@@ -266,6 +267,20 @@ class Finding:
         even when one resource is listed twice, e.g. by two snapshots)."""
         r = self.resource
         return (self.rule_id, r.type, r.account, r.region, r.id, r.name, r.provider, self.result.value, self.message)
+
+
+@dataclass(frozen=True, order=True)
+class CollectionProblem:
+    """A whole scope (an account, a region, an inventory file) that could not be listed: its resources are
+    unknown. Providers report it, snapshots keep it, reports show it as a collection error."""
+
+    provider: str
+    scope: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The JSON form (snapshots and reports)."""
+        return {"provider": self.provider, "scope": self.scope, "message": self.message}
 
 
 def fingerprint(rule_id: str, account: str, region: str, resource_id: str) -> str:

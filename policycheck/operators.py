@@ -19,7 +19,7 @@ from typing import Any
 from .attributes import VALUE_TYPES
 from .versions import parse_version
 
-__all__ = ["OPERATORS", "TODAY", "VALUE_CHECKS", "Operator", "as_list", "compile_regex", "is_number", "to_date"]
+__all__ = ["OPERATORS", "VALUE_CHECKS", "Operator", "as_list", "compile_regex", "is_number", "to_date"]
 
 ANY_TYPE = frozenset(VALUE_TYPES)
 SCALAR = ANY_TYPE - {"list", "map"}
@@ -31,13 +31,23 @@ LIST_SEPARATORS = re.compile(r"\s*(?:[,;:+/|\s]|__)\s*")
 
 @dataclass(frozen=True)
 class Operator:
-    """One comparison: ``func(attribute value, policy value) -> bool`` and what it may be applied to."""
+    """One comparison: ``func(attribute value, policy value) -> bool`` and what it may be applied to.
+
+    A ``dated`` operator compares with the evaluation date: ``func(value, policy value, date)``.
+    """
 
     name: str
-    func: Callable[[Any, Any], bool]
+    func: Callable[..., bool]
     value: str  # what the policy value must be: any, scalar, list, number, bool, regex, days, version
     accepts: frozenset[str]
     description: str
+    dated: bool = False
+
+    def apply(self, actual: Any, expected: Any, evaluation_date: dt.date) -> bool:
+        """The comparison, as of ``evaluation_date`` for dated operators."""
+        if self.dated:
+            return bool(self.func(actual, expected, evaluation_date))
+        return bool(self.func(actual, expected))
 
 
 def is_number(value: Any) -> bool:
@@ -135,37 +145,24 @@ def to_date(value: Any) -> dt.date | None:
     return None
 
 
-def _age_days(actual: Any) -> int | None:
+def _age_days(actual: Any, today: dt.date) -> int | None:
     day = to_date(actual)
-    return None if day is None else (_today() - day).days
+    return None if day is None else (today - day).days
 
 
-def _today() -> dt.date:
-    return TODAY.value or dt.datetime.now(dt.UTC).date()
-
-
-class _Today:
-    """The evaluation date; the engine pins it for a run so results are reproducible."""
-
-    value: dt.date | None = None
-
-
-TODAY = _Today()
-
-
-def _older_than_days(actual: Any, days: float) -> bool:
-    age = _age_days(actual)
+def _older_than_days(actual: Any, days: float, today: dt.date) -> bool:
+    age = _age_days(actual, today)
     return age is not None and age > days
 
 
-def _newer_than_days(actual: Any, days: float) -> bool:
-    age = _age_days(actual)
+def _newer_than_days(actual: Any, days: float, today: dt.date) -> bool:
+    age = _age_days(actual, today)
     return age is not None and age < days
 
 
-def _date_passed(actual: Any, expected: bool) -> bool:
+def _date_passed(actual: Any, expected: bool, today: dt.date) -> bool:
     day = to_date(actual)
-    return day is not None and (day < _today()) == bool(expected)
+    return day is not None and (day < today) == bool(expected)
 
 
 def _version(compare: Callable[[tuple, tuple], bool]) -> Callable[[Any, Any], bool]:
@@ -204,11 +201,11 @@ OPERATORS: dict[str, Operator] = {
         Operator("intersects", _intersects, "list", frozenset({"list", "string"}), "At least one item is in the "
                  "given list."),
         Operator("older_than_days", _older_than_days, "number", frozenset({"date", "string"}), "Date lies more "
-                 "than N days in the past."),
+                 "than N days in the past.", dated=True),
         Operator("newer_than_days", _newer_than_days, "number", frozenset({"date", "string"}), "Date lies less "
-                 "than N days in the past."),
+                 "than N days in the past.", dated=True),
         Operator("date_passed", _date_passed, "bool", frozenset({"date", "string"}), "true: the date lies "
-                 "before today (a purpose-end date has passed)."),
+                 "before the evaluation date (a purpose-end date has passed).", dated=True),
         Operator("version_gte", _version(lambda a, e: a >= e), "version", frozenset({"version", "string"}),
                  "Version is at least the given one, compared numerically."),
         Operator("version_lt", _version(lambda a, e: a < e), "version", frozenset({"version", "string"}),

@@ -9,19 +9,20 @@ from typing import Any
 from .conditions import Condition
 from .model import Severity
 
-__all__ = ["PolicyPack", "Rule", "attribute_needs"]
+__all__ = ["PolicyPack", "Rule", "RuleInfo", "attribute_needs"]
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One check: which resources, in which scope, what must hold."""
+class RuleInfo:
+    """What reports say about a rule: its identity, severity, references and remediation.
+
+    A loaded :class:`Rule` is one; a JSON report read back gives these without the conditions.
+    """
 
     id: str
     title: str
     severity: Severity
     resource_types: tuple[str, ...]
-    require: Condition
-    when: Condition | None = None
     references: tuple[str, ...] = ()
     remediation: str = ""
     description: str = ""
@@ -32,6 +33,14 @@ class Rule:
     def applies_to(self, type_name: str) -> bool:
         """The rule targets resources of ``type_name``."""
         return type_name in self.resource_types
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule(RuleInfo):
+    """One check: which resources, in which scope, what must hold."""
+
+    require: Condition
+    when: Condition | None = None
 
     def attributes(self) -> set[str]:
         """Every attribute the rule may read (scope and requirement)."""

@@ -9,6 +9,7 @@ Cloud SDKs are imported inside ``collect``, never at module import.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -17,34 +18,29 @@ from typing import Any, ClassVar
 
 from .attributes import ResourceType, register_type
 from .errors import ConfigError
-from .model import Resource
+from .model import CollectionProblem, Resource
 from .registry import Registry
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class NoSettings(Settings):
+    """A provider without settings."""
 
 __all__ = [
     "BROKEN_PROVIDERS",
     "ENTRY_POINT_GROUP",
     "PROVIDERS",
     "CollectPlan",
+    "NoSettings",
     "Provider",
     "ProviderContext",
-    "ProviderOption",
     "load_providers",
     "missing_extra_error",
     "register_provider",
 ]
 
 ENTRY_POINT_GROUP = "policycheck.providers"
-
-
-@dataclass(frozen=True)
-class ProviderOption:
-    """A command-line option of a provider: ``--region`` fills config key ``regions``."""
-
-    flag: str
-    key: str
-    help: str
-    multiple: bool = True
-    is_flag: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,12 +74,15 @@ class CollectPlan:
 
 @dataclass
 class ProviderContext:
-    """Run-wide settings a provider may use, and where it reports scopes it could not list."""
+    """What a provider gets of the run: the evaluation date, identity settings, and where it reports scopes
+    it could not list. Built from the run context (:meth:`policycheck.context.RunContext.for_provider`)."""
 
+    provider: str = ""
+    evaluation_date: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
     reveal_identities: bool = False
     pseudonym_key: bytes = b""
-    extra: dict[str, Any] = field(default_factory=dict)
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    workers: int = 16
+    problems: list[CollectionProblem] = field(default_factory=list)
 
     def report_problem(self, scope: str, message: str) -> None:
         """A whole scope (account, region, file) could not be listed: its resources are unknown.
@@ -91,7 +90,7 @@ class ProviderContext:
         The report shows it as a collection error, which fails the build like an ``error``
         finding; the provider carries on with the other scopes.
         """
-        self.problems.append((scope, message))
+        self.problems.append(CollectionProblem(self.provider, scope, message))
 
 
 class Provider(abc.ABC):
@@ -101,11 +100,12 @@ class Provider(abc.ABC):
     description: ClassVar[str] = ""
     extra: ClassVar[str | None] = None  # pip extra with the SDK this provider needs
     resource_types: ClassVar[tuple[ResourceType, ...]] = ()
-    options: ClassVar[tuple[ProviderOption, ...]] = ()
-    config_schema: ClassVar[dict[str, Any]] = {"type": "object"}
+    #: The provider's settings, declared once (config section, flags, environment): see policycheck.settings.
+    settings_class: ClassVar[type[Settings]] = NoSettings
 
-    def __init__(self, config: Mapping[str, Any], context: ProviderContext) -> None:
-        self.config = dict(config)
+    def __init__(self, settings: Settings | Mapping[str, Any], context: ProviderContext) -> None:
+        """``settings`` as resolved, or a mapping checked against the declaration (the Python API)."""
+        self.settings = settings if isinstance(settings, Settings) else self.settings_class.parse(settings, self.name)
         self.context = context
 
     @abc.abstractmethod
@@ -115,6 +115,11 @@ class Provider(abc.ABC):
     def permissions(self, plan: CollectPlan) -> list[str]:
         """Read-only permissions the plan needs (for ``policycheck permissions``)."""
         return []
+
+    def permissions_document(self, plan: CollectPlan) -> str:
+        """The permissions as the platform writes them (an IAM policy, a GRANT script, ...); one line by default."""
+        needed = self.permissions(plan)
+        return f"# {self.name}: " + (", ".join(needed) if needed else "no permissions needed by the loaded rules")
 
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]] | None:
@@ -136,15 +141,22 @@ def register_provider(cls: type[Provider]) -> type[Provider]:
     for attr in ("name", "resource_types"):
         if not getattr(cls, attr, None):
             raise TypeError(f"provider {cls.__qualname__} must set '{attr}'")
-    flags = {o.flag for other in (PROVIDERS.get(n) for n in PROVIDERS.names()) if other is not cls
-             for o in other.options}
-    clash = flags & {o.flag for o in cls.options}
+    if not (isinstance(cls.settings_class, type) and issubclass(cls.settings_class, Settings)):
+        raise TypeError(f"provider {cls.__qualname__}: settings_class must be a Settings dataclass")
+    flags = {f for other in (PROVIDERS.get(n) for n in PROVIDERS.names()) if other is not cls
+             for f in _flags(other)}
+    clash = flags & _flags(cls)
     if clash:
         raise TypeError(f"provider {cls.name}: option(s) {sorted(clash)} already used by another provider")
     for resource_type in cls.resource_types:
         register_type(resource_type)
     PROVIDERS.register(cls.name, cls)
     return cls
+
+
+def _flags(cls: type[Provider]) -> set[str]:
+    return {name for spec in cls.settings_class.specs() if spec.flag
+            for name in spec.flag.replace("/", " ").split()}
 
 
 def load_providers() -> Registry[type[Provider]]:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .model import Finding, Result, Severity
-from .policy import PolicyPack, Rule
+from .model import CollectionProblem, Finding, Result, Severity
+from .policy import PolicyPack, RuleInfo
 from .waivers import Waiver
 
 __all__ = [
@@ -43,15 +43,6 @@ class Thresholds:
 
 
 @dataclass
-class CollectionProblem:
-    """A whole scope (an account, a region, an inventory file) that could not be listed."""
-
-    provider: str
-    scope: str
-    message: str
-
-
-@dataclass
 class Report:
     """Findings (sorted on construction), the rules and packs behind them, and how the run went.
 
@@ -59,7 +50,7 @@ class Report:
     """
 
     findings: list[Finding]
-    rules: list[Rule]
+    rules: list[RuleInfo]
     packs: list[PolicyPack]
     thresholds: Thresholds
     started: dt.datetime
@@ -84,6 +75,14 @@ class Report:
         if not self.tally:
             self.tally = Counter((f.severity.label, f.result.value) for f in self.findings)
 
+    def compare_with(self, baseline: Report, source: str) -> None:
+        """Fail only on findings not failing in ``baseline``; record what it had that no longer fails."""
+        from .baseline import failing_by_fingerprint, resolved_since
+
+        self.baseline = set(failing_by_fingerprint(baseline))
+        self.baseline_source = source
+        self.resolved = resolved_since(baseline, {f.fingerprint for f in self.findings if f.result in FAILING_RESULTS})
+
     # -- what fails -----------------------------------------------------------------------
     def is_new(self, finding: Finding) -> bool:
         """Not in the baseline (always true without one)."""
@@ -103,12 +102,12 @@ class Report:
         return 0
 
     # -- summaries ------------------------------------------------------------------------
-    def rule(self, rule_id: str) -> Rule | None:
+    def rule(self, rule_id: str) -> RuleInfo | None:
         """The rule with ``rule_id``; None when no loaded rule has it."""
         return self._rules_by_id.get(rule_id)
 
     @cached_property
-    def _rules_by_id(self) -> dict[str, Rule]:
+    def _rules_by_id(self) -> dict[str, RuleInfo]:
         return {r.id: r for r in self.rules}
 
     @property

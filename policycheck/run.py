@@ -1,81 +1,63 @@
-"""One scan from options to a finished :class:`Report`: load, collect, evaluate, compare."""
+"""The run layer: each command's work, from resolved settings and a run context to its result.
+
+The CLI only parses and hands off to these functions; they know no click and no terminal.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import __version__
-from .baseline import failing_findings, load_report, resolved_since
-from .engine import DEFAULT_WORKERS, evaluate
+from .attributes import RESOURCE_TYPES
+from .concurrency import map_bounded
+from .context import RunContext
+from .engine import evaluate
 from .errors import ConfigError, PolicycheckError
-from .loader import load_packs
-from .model import Finding, Resource, Result
-from .operators import TODAY
+from .loader import Overrides, load_packs
+from .model import CollectionProblem, Finding, Resource, Result
 from .policy import PolicyPack, Rule, attribute_needs
-from .privacy import ENV_VAR as PSEUDONYM_KEY_ENV
-from .provider import BROKEN_PROVIDERS, CollectPlan, Provider, ProviderContext, load_providers, missing_extra_error
-from .report import FAILING_RESULTS, CollectionProblem, Report, Thresholds
-from .snapshot import load_snapshot
-from .waivers import DEFAULT_MAX_DAYS, WaiverBook, check_waiver_rules, load_waivers
+from .provider import CollectPlan, Provider, load_providers, missing_extra_error
+from .report import FAILING_RESULTS, Report
+from .report_file import read_report
+from .resolution import Resolved
+from .snapshot import load_snapshot, write_snapshot
+from .waivers import WaiverBook, check_waiver_rules, load_waivers
 
 __all__ = [
-    "PSEUDONYM_KEY_ENV",
-    "ScanOptions",
+    "CollectOutcome",
     "collect_resources",
-    "evaluation_date",
+    "demo_configs",
     "instantiate",
+    "load_rules",
+    "permissions_documents",
     "plan_for",
-    "provider_context",
+    "run_collect",
     "run_scan",
 ]
 
 
-@dataclass
-class ScanOptions:
-    """Everything one scan needs, already merged from the command line and the config file."""
-
-    policies: list[str]
-    params: dict[str, Any] = field(default_factory=dict)
-    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    snapshots: list[Path] = field(default_factory=list)
-    waivers: Path | None = None
-    max_waiver_days: int = DEFAULT_MAX_DAYS
-    baseline: Path | None = None
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    workers: int = DEFAULT_WORKERS
-    keep_passed: bool = True
-    reveal_identities: bool = False
-    today: dt.date | None = None
+def load_rules(settings: Resolved) -> list[PolicyPack]:
+    """The packs the settings name, with their param overrides."""
+    params = settings.run.params
+    sources = {name: settings.origins.get(f"params.{name}", "--param") for name in params}
+    return load_packs(settings.run.policy_specs(), Overrides(params, sources))
 
 
-def evaluation_date(today: dt.date | None) -> dt.date:
-    """The pinned date, else today (UTC)."""
-    return today or dt.datetime.now(dt.UTC).date()
+def plan_for(packs: list[PolicyPack], *, also: Iterable[str] = (), workers: int = 16) -> CollectPlan:
+    """What to collect for the rules of ``packs`` (``also``: attributes waivers select by)."""
+    return CollectPlan(needs=attribute_needs([r for p in packs for r in p.rules], also=also), max_workers=workers)
 
 
-def provider_context(reveal: bool) -> ProviderContext:
-    """Run-wide provider settings; the pseudonym key comes from the environment."""
-    key = os.environ.get(PSEUDONYM_KEY_ENV, "")
-    return ProviderContext(reveal_identities=reveal, pseudonym_key=key.encode())
-
-
-def instantiate(name: str, config: dict[str, Any], context: ProviderContext) -> Provider:
-    """The provider registered as ``name``, set up with its config; ConfigError for an unknown or broken one."""
+def instantiate(settings: Resolved, context: RunContext) -> dict[str, Provider]:
+    """The chosen providers, each with its settings and its own provider context."""
     registry = load_providers()
-    if name in BROKEN_PROVIDERS:
-        raise ConfigError(BROKEN_PROVIDERS[name])
-    try:
-        cls = registry.get(name)
-    except KeyError as exc:
-        raise ConfigError(str(exc.args[0]), source="--provider") from None
-    return cls(config, context)
+    return {name: registry.get(name)(values, context.for_provider(name)) for name, values in settings.providers.items()}
 
 
 def collect_resources(providers: dict[str, Provider], plan: CollectPlan) -> Iterator[Resource]:
@@ -99,26 +81,34 @@ def collect_resources(providers: dict[str, Provider], plan: CollectPlan) -> Iter
             provider.context.report_problem("collection stopped", str(exc))
 
 
-def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | None = None) -> Report:
+def problems_of(providers: dict[str, Provider]) -> list[CollectionProblem]:
+    """Every provider's collection problems, in a stable order (they are reported from worker threads)."""
+    return sorted(p for provider in providers.values() for p in provider.context.problems)
+
+
+# -- scan ------------------------------------------------------------------------------------------
+def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Path] = (),
+             progress: Callable[[Resource], None] | None = None) -> Report:
     """Load the packs, collect, evaluate and compare with the baseline; the finished report."""
-    started = dt.datetime.now(dt.UTC)
-    today = evaluation_date(options.today)
-    packs = load_packs(options.policies, options.params)
+    started = context.clock()
+    run = settings.run
+    today = context.evaluation_date
+    packs = load_rules(settings)
     rules = [rule for pack in packs for rule in pack.rules]
-    waivers = load_waivers(options.waivers, today=today, max_days=options.max_waiver_days) if options.waivers else []
+    waivers = load_waivers(Path(run.waivers), today=today, max_days=run.max_waiver_days) if run.waivers else []
     check_waiver_rules(waivers, [rule.id for rule in rules])
     book = WaiverBook.of(waivers, today)
-    baseline = load_report(options.baseline) if options.baseline else None
-    if not options.providers and not options.snapshots:
+    baseline = read_report(Path(run.baseline)) if run.baseline else None
+    snapshot_paths = list(snapshots)
+    if not settings.providers and not snapshot_paths:
         raise ConfigError("nothing to scan: give --snapshot FILE or --provider NAME (or providers in the config "
                           "file); try 'policycheck demo' for a built-in example estate")
-    contexts = {name: provider_context(options.reveal_identities) for name in options.providers}
-    providers = {name: instantiate(name, config, contexts[name]) for name, config in options.providers.items()}
+    providers = instantiate(settings, context)
     # waivers that select by tag read those tags too: collect them even when no rule does
-    plan = CollectPlan(needs=attribute_needs(rules, also=book.attributes()), max_workers=options.workers)
-    snapshots = [load_snapshot(path) for path in options.snapshots]  # a broken file stops before any scan
+    plan = plan_for(packs, also=book.attributes(), workers=context.workers)
+    loaded = [load_snapshot(path) for path in snapshot_paths]  # a broken file stops before any scan
     resources: Iterable[Resource] = itertools.chain(
-        *(snapshot.resources() for snapshot in snapshots), collect_resources(providers, plan))
+        *(snapshot.resources() for snapshot in loaded), collect_resources(providers, plan))
     by_type: Counter[str] = Counter()
 
     def seen(resource: Resource) -> None:
@@ -126,50 +116,98 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
         if progress:
             progress(resource)
 
-    findings, tally, omitted = _evaluate(rules, resources, book, options, today, seen)
+    findings, tally, omitted = _evaluate(rules, resources, book, context, seen)
     report = Report(
-        findings=findings, rules=rules, packs=packs, thresholds=options.thresholds, started=started,
+        findings=findings, rules=rules, packs=packs, thresholds=context.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
         waivers_expired=book.expired, tally=tally, omitted_passes=omitted, version=__version__,
-        problems=sorted([  # reported from worker threads: sort
-            *(CollectionProblem(name, scope, message)
-              for name, context in contexts.items() for scope, message in context.problems),
-            *(CollectionProblem(p["provider"], p["scope"], f"{p['message']} (recorded in {snapshot.source})")
-              for snapshot in snapshots for p in snapshot.problems),
-        ], key=lambda p: (p.provider, p.scope, p.message)),
-        sources=[str(p) for p in options.snapshots] + list(options.providers),
+        problems=sorted([*problems_of(providers),
+                         *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})")
+                           for snapshot in loaded for p in snapshot.problems)]),
+        sources=[str(p) for p in snapshot_paths] + list(settings.providers),
     )
     if baseline is not None:
-        report.baseline = set(failing_findings(baseline))
-        report.baseline_source = str(options.baseline)
-        current = {f.fingerprint for f in report.findings if f.result in FAILING_RESULTS}
-        report.resolved = resolved_since(baseline, current)
-    report.finished = dt.datetime.now(dt.UTC)
+        report.compare_with(baseline, str(run.baseline))
+    report.finished = context.clock()
     return report
 
 
-def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, options: ScanOptions,
-              today: dt.date, seen: Callable[[Resource], None]) -> tuple[list[Finding], Counter[tuple[str, str]], int]:
-    """Findings kept for the report, the (severity, result) tally of all of them, and how many passes were left out.
-
-    Date operators evaluate as of ``today`` (the same date the waivers were checked against).
-    """
+def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, context: RunContext,
+              seen: Callable[[Resource], None]) -> tuple[list[Finding], Counter[tuple[str, str]], int]:
+    """Findings kept for the report, the (severity, result) tally of all of them, and how many passes were left out."""
     findings = []
     tally: Counter[tuple[str, str]] = Counter()
     omitted = 0
-    TODAY.value = today
-    try:
-        for finding in evaluate(rules, resources, book, workers=options.workers, on_resource=seen):
-            tally[finding.severity.label, finding.result.value] += 1
-            if finding.result is Result.PASS and not options.keep_passed:
-                omitted += 1
-                continue
-            findings.append(finding)
-    finally:
-        TODAY.value = None
+    for finding in evaluate(rules, resources, book, evaluation_date=context.evaluation_date,
+                            workers=context.workers, on_resource=seen):
+        tally[finding.severity.label, finding.result.value] += 1
+        if finding.result is Result.PASS and not context.keep_passed:
+            omitted += 1
+            continue
+        findings.append(finding)
     return findings, tally, omitted
 
 
-def plan_for(packs: list[PolicyPack]) -> CollectPlan:
-    """What to collect for the rules of ``packs``."""
-    return CollectPlan(needs=attribute_needs([r for p in packs for r in p.rules]))
+# -- collect ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CollectOutcome:
+    """What ``collect`` wrote: how many resources, and the scopes that could not be listed."""
+
+    count: int
+    problems: list[CollectionProblem] = field(default_factory=list)
+
+
+def run_collect(settings: Resolved, context: RunContext, out: TextIO, *, all_attributes: bool) -> CollectOutcome:
+    """Collect from the chosen providers into a snapshot written to ``out``."""
+    if not settings.providers:
+        raise ConfigError("nothing to collect: name a --provider (or configure one in policycheck.yaml)")
+    plan = CollectPlan(max_workers=context.workers) if all_attributes \
+        else plan_for(load_rules(settings), workers=context.workers)
+    providers = instantiate(settings, context)
+
+    def materialised(resource: Resource) -> Resource:
+        known_type = resource.type in RESOURCE_TYPES
+        resource.load(sorted(plan.groups(RESOURCE_TYPES.get(resource.type)) | {"tags"})
+                      if known_type and plan.needs is not None else None)
+        return resource
+
+    loaded = map_bounded(materialised, collect_resources(providers, plan), workers=plan.max_workers,
+                         inline=lambda resource: not resource.has_pending_fetch)
+    count = write_snapshot(loaded, out, version=__version__, sources=list(settings.providers),
+                           created=context.clock(), problems=lambda: problems_of(providers))
+    return CollectOutcome(count, problems_of(providers))
+
+
+# -- permissions -----------------------------------------------------------------------------------
+def permissions_documents(settings: Resolved, context: RunContext) -> list[str]:
+    """Each provider's permission document for the loaded rules (all providers when none is chosen)."""
+    plan = plan_for(load_rules(settings))
+    if not settings.providers:
+        registry = load_providers()
+        settings = Resolved(settings.run, {name: cls.settings_class() for name, cls in registry.items()},
+                            settings.config_source, settings.origins)
+    return [provider.permissions_document(plan) for provider in instantiate(settings, context).values()]
+
+
+# -- demo ------------------------------------------------------------------------------------------
+def demo_configs(stack: ExitStack, skipped: Callable[[str, str, ImportError], None]) -> dict[str, dict[str, Any]]:
+    """Build every provider's demo estate inside ``stack``; its settings per provider.
+
+    A provider whose SDK is missing is passed to ``skipped`` (name, extra, error) and left out.
+    """
+    configs: dict[str, dict[str, Any]] = {}
+    for name, cls in load_providers().items():
+        try:
+            estate = cls.demo_estate()
+            if estate is not None:
+                configs[name] = stack.enter_context(estate)
+        except ImportError as exc:
+            skipped(name, cls.extra or "demo", exc)
+    if not configs:
+        raise ConfigError("no provider offers a demo estate; install policycheck[demo]")
+    return configs
+
+
+def failing_fingerprints(report: Report) -> set[str]:
+    """Fingerprints of the report's failing findings."""
+    return {f.fingerprint for f in report.findings if f.result in FAILING_RESULTS}

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from .attributes import RESOURCE_TYPES
 from .errors import InputError
-from .model import Resource, Unknown
+from .model import CollectionProblem, Resource, Unknown
 
 __all__ = ["FORMAT", "Snapshot", "load_snapshot", "read_snapshot", "resource_record", "write_snapshot"]
 
@@ -43,21 +43,23 @@ def resource_record(resource: Resource) -> dict[str, Any]:
 
 
 def write_snapshot(resources: Iterable[Resource], out: TextIO, *, version: str, sources: list[str],
-                   problems: Callable[[], list[dict[str, str]]] | None = None) -> int:
+                   created: dt.datetime | None = None,
+                   problems: Callable[[], list[CollectionProblem]] | None = None) -> int:
     """Stream resources as a snapshot document; returns how many were written.
 
-    ``problems`` is called once every resource is written: the scopes that could not be listed
-    (``{"provider", "scope", "message"}``), kept so that a scan of the snapshot reports them too.
+    ``problems`` is called once every resource is written: the scopes that could not be listed,
+    kept so that a scan of the snapshot reports them too.
     """
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    header = {"format": FORMAT, "created": created, "policycheck_version": version, "sources": sources}
+    created = created or dt.datetime.now(dt.UTC)  # the run hands in its own clock's time
+    header = {"format": FORMAT, "created": created.isoformat(timespec="seconds"), "policycheck_version": version,
+              "sources": sources}
     out.write(json.dumps(header, indent=1)[:-2] + ',\n "resources": [\n')
     count = 0
     for resource in resources:
         out.write((",\n" if count else "") + "  " + json.dumps(resource_record(resource), default=str,
                                                                sort_keys=True))
         count += 1
-    trailer = json.dumps(problems() if problems else [], sort_keys=True)
+    trailer = json.dumps([p.as_dict() for p in problems()] if problems else [], sort_keys=True)
     out.write(f'\n ],\n "problems": {trailer}\n}}\n')
     return count
 
@@ -68,7 +70,7 @@ class Snapshot:
 
     source: str
     records: list[Any]
-    problems: list[dict[str, str]]
+    problems: list[CollectionProblem]
 
     def resources(self) -> Iterator[Resource]:
         for index, record in enumerate(self.records):
@@ -99,7 +101,7 @@ def load_snapshot(path: Path) -> Snapshot:
             isinstance(p, dict) and all(isinstance(p.get(k), str) for k in ("provider", "scope", "message"))
             for p in problems):
         raise InputError("'problems' must be a list of {provider, scope, message}", source=source)
-    return Snapshot(source, records, problems)
+    return Snapshot(source, records, [CollectionProblem(p["provider"], p["scope"], p["message"]) for p in problems])
 
 
 def read_snapshot(path: Path) -> Iterator[Resource]:

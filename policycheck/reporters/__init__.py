@@ -1,44 +1,98 @@
-"""Output formats, registered in one table: a new format is one module and one ``register`` call."""
+"""Output formats, registered in one table.
+
+A format renders one or more subjects: a scan ``report``, a report ``diff``, the loaded ``rules``,
+the ``attributes`` schema. A renderer registers itself with :func:`renders` (or :func:`reporter`
+for a report), so a new format, or a new subject of a format, is one module and one decorator:
+``--format`` choices, ``diff -f``/``rules -f`` choices and the Action's output handling read this
+table.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from ..registry import Registry
+from ..errors import ConfigError
+from ..registry import Registry, did_you_mean
 from ..report import Report
 
-__all__ = ["REPORTERS", "Reporter", "load_reporters", "reporter"]
+__all__ = ["REPORTERS", "SUBJECTS", "Reporter", "formats_for", "load_reporters", "renderer_of", "renders", "reporter"]
+
+#: What can be rendered: a scan report, a diff of two reports, the loaded rules, the attribute schema.
+SUBJECTS = ("report", "diff", "rules", "attributes")
+
+Render = Callable[[Any, bool], str]  # (subject, colour) -> text
+Stream = Callable[[Any, bool], Iterable[str]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reporter:
+    """One output format and the subjects it renders."""
+
     name: str
     description: str
     extension: str
-    render: Callable[[Report, bool], str]  # (report, colour) -> text
-    #: Optional: the same text in chunks, so a large report is written without holding it whole.
-    stream: Callable[[Report, bool], Iterable[str]] | None = None
+    renderers: dict[str, Render] = field(default_factory=dict)
+    streams: dict[str, Stream] = field(default_factory=dict)
 
-    def chunks(self, report: Report, colour: bool) -> Iterable[str]:
-        return self.stream(report, colour) if self.stream else (self.render(report, colour),)
+    def render(self, report: Report, colour: bool = False) -> str:
+        """The whole report as text."""
+        return self.renderers["report"](report, colour)
+
+    def chunks(self, subject: Any, colour: bool, *, kind: str = "report") -> Iterable[str]:
+        """``subject`` as text in chunks, so a large report is written without holding it whole."""
+        stream = self.streams.get(kind)
+        return stream(subject, colour) if stream else (self.renderers[kind](subject, colour),)
 
 
 REPORTERS: Registry[Reporter] = Registry("output format")
 
 
-def reporter(name: str, description: str, extension: str, *,
-             stream: Callable[[Report, bool], Iterable[str]] | None = None,
-             ) -> Callable[[Callable[[Report, bool], str]], Callable]:
-    """Decorator registering a render function as an output format (``stream``: its chunked form)."""
-    def decorate(render: Callable[[Report, bool], str]) -> Callable[[Report, bool], str]:
-        REPORTERS.register(name, Reporter(name, description, extension, render, stream))
+def renders(subject: str, name: str, description: str = "", extension: str = "", *,
+            stream: Stream | None = None) -> Callable[[Render], Render]:
+    """Decorator registering a function as format ``name``'s renderer of ``subject``."""
+    if subject not in SUBJECTS:
+        raise ValueError(f"unknown subject '{subject}'")
+
+    def decorate(render: Render) -> Render:
+        entry = REPORTERS.get(name) if name in REPORTERS else None
+        if entry is None:
+            entry = Reporter(name, description, extension or name)
+            REPORTERS.register(name, entry)
+        elif subject == "report":  # the report renderer describes the format
+            entry.description, entry.extension = description or entry.description, extension or entry.extension
+        entry.renderers[subject] = render
+        if stream is not None:
+            entry.streams[subject] = stream
         return render
     return decorate
 
 
+def reporter(name: str, description: str, extension: str, *,
+             stream: Stream | None = None) -> Callable[[Render], Render]:
+    """Decorator registering a report renderer (the ``scan --format`` choices)."""
+    return renders("report", name, description, extension, stream=stream)
+
+
+def formats_for(subject: str) -> list[str]:
+    """Format names that render ``subject``, sorted."""
+    load_reporters()
+    return [name for name, entry in REPORTERS.items() if subject in entry.renderers]
+
+
+def renderer_of(subject: str, name: str, source: str = "--format") -> Reporter:
+    """The format ``name`` for ``subject``; a one-line ConfigError naming the choices otherwise."""
+    choices = formats_for(subject)
+    if name not in choices:
+        raise ConfigError(f"unknown output format '{name}'{did_you_mean(name, choices)}; choose from: "
+                          f"{', '.join(choices)}", source=source)
+    return REPORTERS.get(name)
+
+
 def load_reporters() -> Registry[Reporter]:
-    """Import the built-in format modules (each registers itself)."""
+    """Import the built-in renderer modules (each registers itself)."""
+    from .. import diff, docs  # noqa: F401  (diff and rules renderers)
     from . import json_report, junit, markdown, sarif, text  # noqa: F401
 
     return REPORTERS

@@ -64,7 +64,8 @@ def report_document(report: Report, *, with_findings: bool = True) -> dict[str, 
         },
         "rules": [{"id": r.id, "title": r.title, "severity": r.severity.label, "pack": r.pack,
                    "resource_types": list(r.resource_types), "references": list(r.references),
-                   "remediation": r.remediation, "source": r.source, "line": r.line} for r in report.rules],
+                   "remediation": r.remediation, "description": r.description, "source": r.source, "line": r.line}
+                  for r in report.rules],
         "findings": [finding_record(f, report) for f in report.findings] if with_findings else [],
         "collection_problems": [{"provider": p.provider, "scope": p.scope, "message": p.message}
                                 for p in report.problems],

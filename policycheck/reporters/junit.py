@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..model import Finding, Result
-from ..policy import Rule
+from ..policy import RuleInfo as Rule
 from ..report import Report
 from . import reporter
 from .sources import locate

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..model import Finding, Result, Severity
-from ..policy import Rule
+from ..policy import RuleInfo as Rule
 from ..report import FAILING_RESULTS, Report
 from . import reporter
 from .sources import locate, roots

@@ -21,7 +21,7 @@ from policycheck.errors import CredentialError
 
 from .calls import DENIED, describe_client_error
 from .session import Clients, SessionFactory
-from .settings import Settings
+from .settings import AwsSettings as Settings
 
 #: STS answers that mean the credentials themselves are bad.
 BAD_CREDENTIALS = frozenset({"InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId",

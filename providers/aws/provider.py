@@ -7,9 +7,10 @@ decide which calls are made, and only for resources in a rule's scope.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from . import dynamodb, rds, s3
 from .calls import SharedCache, api, call
 from .groups import TypeSpec, actions
 from .scope import Scope
-from .settings import CONFIG_SCHEMA, OPTIONS, Settings
+from .settings import AwsSettings
 
 DESCRIBE_REGIONS = api("ec2", "DescribeRegions", "ec2:DescribeRegions")
 #: Connections per client beyond the evaluation and listing threads (one each per worker).
@@ -54,13 +55,12 @@ class AwsProvider(Provider):
     description: ClassVar[str] = "Amazon S3 buckets, RDS instances and Aurora clusters, DynamoDB tables"
     extra: ClassVar[str | None] = "aws"
     resource_types = tuple(c.spec.type for c in COLLECTORS)
-    options = OPTIONS
-    config_schema = CONFIG_SCHEMA
+    settings_class = AwsSettings
+    settings: AwsSettings
 
-    def __init__(self, config: dict[str, Any], context: ProviderContext, *,
+    def __init__(self, settings: AwsSettings | Mapping[str, Any], context: ProviderContext, *,
                  session_factory: Callable[..., Any] | None = None):
-        super().__init__(config, context)
-        self.settings = Settings.parse(self.config)
+        super().__init__(settings, context)
         self._session_factory = session_factory
 
     # -- collection ----------------------------------------------------------------------------
@@ -127,6 +127,12 @@ class AwsProvider(Provider):
         if wanted and self.settings.org_role:
             found.add("organizations:ListAccounts")
         return sorted(found)
+
+    def permissions_document(self, plan: CollectPlan) -> str:
+        """An IAM policy document granting exactly the read-only actions the plan needs."""
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "PolicycheckReadOnly", "Effect": "Allow", "Action": self.permissions(plan), "Resource": "*"}]},
+            indent=2)
 
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]]:

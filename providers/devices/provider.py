@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from policycheck.errors import ConfigError, InputError
 from policycheck.model import Resource
 from policycheck.privacy import Pseudonymiser
-from policycheck.provider import CollectPlan, Provider, ProviderOption
+from policycheck.provider import CollectPlan, Provider
+from policycheck.settings import Settings, setting
 
 from .build import DEVICE_TYPE, Builder
 from .detect import check_inventory, format_named, read_inventory
@@ -42,6 +43,29 @@ _INVENTORY_ITEM = {
 }
 
 
+@dataclass(frozen=True)
+class DeviceSettings(Settings):
+    """Device inventories and the staff register."""
+
+    section = "devices"
+
+    inventories: tuple[Any, ...] = setting(
+        (), "Device inventory file, PATH or FORMAT:PATH (repeatable).", flag="--inventory",
+        schema={"type": "array", "items": _INVENTORY_ITEM}, metavar="[FORMAT:]PATH")
+    inventory_format: str | None = setting(
+        None, "Format of inventory files given without FORMAT: (default: detect).", flag="--inventory-format")
+    register: str | None = setting(None, "Staff register CSV (agreements, training, home country).",
+                                   flag="--register", path="always")
+    register_date_order: str = setting("mdy", "How to read 03/04/2026 in the register.",
+                                       schema={"type": "string", "enum": ["mdy", "dmy"]})
+    as_of: dt.date | None = setting(None, "Day ages are counted to (default: the run's evaluation date).")
+    shard: str = setting("0/1", "i/n: read only every n-th device of each file, starting at the i-th (0-based).",
+                         schema={"type": "string", "pattern": "^[0-9]+/[1-9][0-9]*$"})
+    pseudonym_key: str | None = setting(
+        None, "Key for pseudonyms; prefer the POLICYCHECK_PSEUDONYM_KEY environment variable.",
+        schema={"type": "string", "minLength": 16})
+
+
 class DeviceProvider(Provider):
     """Devices from osquery, Fleet, Intune, Jamf or policycheck CSV/JSON inventories."""
 
@@ -49,35 +73,13 @@ class DeviceProvider(Provider):
     description = "Home-office device inventories (osquery, Fleet, Intune, Jamf, CSV/JSON) and the staff register"
     extra = None
     resource_types = (DEVICE_TYPE,)
-    options: ClassVar[tuple[ProviderOption, ...]] = (
-        ProviderOption("--inventory", "inventories", "Device inventory file, PATH or FORMAT:PATH (repeatable)."),
-        ProviderOption("--inventory-format", "inventory_format",
-                       "Format of --inventory files given without FORMAT: (default: detect).", multiple=False),
-        ProviderOption("--register", "register", "Staff register CSV (agreements, training, home country).",
-                       multiple=False),
-    )
-    config_schema: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "inventories": {"type": "array", "items": _INVENTORY_ITEM},
-            "inventory_format": {"type": "string"},
-            "register": {"type": "string", "description": "Staff register CSV"},
-            "register_date_order": {"enum": ["mdy", "dmy"]},
-            "as_of": {"type": "string", "format": "date", "description": "Day ages are counted to (default today)"},
-            "shard": {"type": "string", "pattern": "^[0-9]+/[1-9][0-9]*$",
-                      "description": "i/n: read only every n-th device of each file, starting at the i-th (0-based)"},
-            "pseudonym_key": {"type": "string", "minLength": 16, "description": (
-                "Key for pseudonyms; prefer the POLICYCHECK_PSEUDONYM_KEY environment variable")},
-        },
-    }
+    settings_class = DeviceSettings
+    settings: DeviceSettings
 
     # -- configuration ------------------------------------------------------------------
     def sources(self) -> list[InventorySource]:
-        items = self.config.get("inventories") or []
-        if isinstance(items, str | Mapping):
-            items = [items]
-        default_format = self.config.get("inventory_format") or None
+        items = self.settings.inventories
+        default_format = self.settings.inventory_format or None
         if default_format:
             format_named(default_format)
         sources = [self._source(item, default_format) for item in items]
@@ -87,7 +89,7 @@ class DeviceProvider(Provider):
         return [replace(s, shard=shard) for s in sources]
 
     def shard(self) -> tuple[int, int]:
-        text = str(self.config.get("shard") or "0/1")
+        text = self.settings.shard
         index, _, count = text.partition("/")
         if not (index.isdigit() and count.isdigit() and 0 <= int(index) < int(count)):
             raise ConfigError(f"devices.shard: expected i/n with 0 <= i < n, got '{text}'")
@@ -106,25 +108,18 @@ class DeviceProvider(Provider):
             return InventorySource(Path(rest), head)
         return InventorySource(Path(str(item)), default_format)
 
-    def as_of(self) -> date:
-        value = self.config.get("as_of")
-        if not value:
-            return datetime.now(UTC).date()
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            raise ConfigError(f"devices.as_of: not a date '{value}' (use YYYY-MM-DD)") from None
+    def as_of(self) -> dt.date:
+        """The day ages count to: the configured ``as_of``, else the run's evaluation date."""
+        return self.settings.as_of or self.context.evaluation_date
 
     def builder(self) -> Builder:
         as_of = self.as_of()
         register = None
-        if self.config.get("register"):
-            register = StaffRegister.load(Path(self.config["register"]), as_of,
-                                          date_order=self.config.get("register_date_order", "mdy"))
+        if self.settings.register:
+            register = StaffRegister.load(Path(self.settings.register), as_of,
+                                          date_order=self.settings.register_date_order)
             log.info("staff register %s: %d people", register.name, len(register))
-        key = self.context.pseudonym_key or self.config.get("pseudonym_key") or None
+        key = self.context.pseudonym_key or self.settings.pseudonym_key or None
         pseudonym = Pseudonymiser.from_context(key, reveal=self.context.reveal_identities)
         return Builder(pseudonym, as_of, register)
 

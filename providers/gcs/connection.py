@@ -41,7 +41,7 @@ def connect(settings: GcsSettings, pool_size: int) -> Connection:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     billing_project = next(iter(settings.projects), None) or default_project or next(
-        (project for project, _ in settings.buckets), None)
+        (project for project, _ in settings.bucket_refs), None)
     options = {"api_endpoint": settings.endpoint} if settings.endpoint else None
     client = storage.Client(project=billing_project or "<none>", credentials=credentials, client_options=options,
                             _http=session)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from policycheck.errors import ConfigError
 from policycheck.model import Resource
-from policycheck.provider import CollectPlan, Provider, ProviderContext, ProviderOption
+from policycheck.provider import CollectPlan, Provider
 
 from .api import GcsApi
 from .collector import Collector
 from .connection import connect
 from .schema import BUCKET, GET_PERMISSION, GROUP_PERMISSIONS, LIST_PERMISSION
-from .settings import CONFIG_SCHEMA, GcsSettings
+from .settings import GcsSettings
 
 
 class GcsProvider(Provider):
@@ -30,19 +30,8 @@ class GcsProvider(Provider):
     description: ClassVar[str] = "Google Cloud Storage buckets (google-cloud-storage)"
     extra: ClassVar[str | None] = "gcp"
     resource_types = (BUCKET,)
-    options = (
-        ProviderOption("--project", "projects", "GCP project id to scan (repeatable); default: the "
-                       "credentials' project."),
-        ProviderOption("--gcp-credentials", "credentials_file", "Google credentials file (service-account "
-                       "key, workload identity federation); default: Application Default Credentials.",
-                       multiple=False),
-        ProviderOption("--gcs-bucket", "buckets", "Scan only this bucket, as PROJECT/BUCKET (repeatable)."),
-    )
-    config_schema = CONFIG_SCHEMA
-
-    def __init__(self, config: Mapping[str, Any], context: ProviderContext):
-        super().__init__(config, context)
-        self.settings = GcsSettings.from_config(self.config)
+    settings_class = GcsSettings
+    settings: GcsSettings
 
     def collect(self, plan: CollectPlan) -> Iterator[Resource]:
         if not plan.wants_type(BUCKET.name):
@@ -51,7 +40,7 @@ class GcsProvider(Provider):
         api = GcsApi(connection.client, endpoint=connection.endpoint, timeout=self.settings.timeout)
         collector = Collector(api, plan, self.context.report_problem)
         if self.settings.buckets:
-            yield from collector.named(self.settings.buckets)
+            yield from collector.named(self.settings.bucket_refs)
         else:
             yield from collector.listed(self.settings.projects or _default(connection.default_project))
 

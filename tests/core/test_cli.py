@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from core_support import rule_text, store
@@ -259,16 +260,17 @@ def test_evaluation_date_pins_date_operators(cli, policy, estate):
     assert cli("scan", "-p", pack, "--coretest-estate", path, "--evaluation-date", "2025-03-01").exit_code == 1
 
 
-@pytest.mark.parametrize(("names", "values", "expected"), [
-    ((), {}, {"coretest": {"estate": "cfg.json"}, "other": {"x": 1}}),  # nothing named: the config's providers
-    (("other",), {}, {"other": {"x": 1}}),  # --provider restricts the run to the named ones
-    ((), {"coretest__estate": "cli.json", "coretest__flag": None}, {"coretest": {"estate": "cli.json"}}),
-    (("other",), {"coretest__estate": "cli.json"}, {"other": {"x": 1}, "coretest": {"estate": "cli.json"}}),
-    (("fresh",), {"fresh__region": ("a", "b")}, {"fresh": {"region": ["a", "b"]}}),
+@pytest.mark.parametrize(("names", "flags", "config", "expected"), [
+    ((), {}, True, {"coretest": "cfg.json"}),  # nothing named: the config file's providers
+    ((), {}, False, {}),  # no config file, nothing named: no provider
+    (("coretest",), {}, False, {"coretest": None}),  # --provider without settings: defaults
+    ((), {"coretest__estate": "cli.json", "coretest__flag": False}, False, {"coretest": "cli.json"}),  # implied
+    ((), {"coretest__estate": "cli.json"}, True, {"coretest": "cli.json"}),  # flags beat the file
 ])
-def test_which_providers_run_and_with_what_settings(names, values, expected):
-    from policycheck.cli import _provider_configs
-    from policycheck.config import Config
+def test_which_providers_run_and_with_what_settings(write, names, flags, config, expected):
+    from policycheck.resolution import resolve
 
-    config = Config("policycheck.yaml", {"providers": {"coretest": {"estate": "cfg.json"}, "other": {"x": 1}}})
-    assert _provider_configs(config, names, values) == expected
+    path = write("team.yaml", "providers:\n  coretest: {estate: cfg.json}\n") if config else None
+    resolved = resolve(str(path) if path else None, flags, provider_names=names)
+    got = {name: settings.estate for name, settings in resolved.providers.items()}
+    assert {name: value and Path(value).name for name, value in got.items()} == expected

@@ -74,19 +74,24 @@ def test_a_provider_registered_after_the_cli_was_imported_is_usable(plugin_env, 
     """register_provider() after ``import policycheck.cli`` still adds its options and --provider choice."""
     script = textwrap.dedent("""
         import sys
+        from dataclasses import dataclass
         from policycheck.cli import main
         from policycheck.attributes import AttributeSpec, ResourceType
-        from policycheck.provider import Provider, ProviderOption, register_provider
+        from policycheck.provider import Provider, register_provider
+        from policycheck.settings import Settings, setting
+
+        @dataclass(frozen=True)
+        class LateSettings(Settings):
+            source: str | None = setting(None, "where", flag="--late-source")
 
         class Late(Provider):
             name = "late"
             resource_types = (ResourceType("late.thing", "x", "late", "data-store",
                                            (AttributeSpec("ok", "bool", "fine"),)),)
-            options = (ProviderOption("--late-source", "source", "where", multiple=False),)
-            config_schema = {"type": "object", "properties": {"source": {"type": "string"}}}
+            settings_class = LateSettings
 
             def collect(self, plan):
-                assert self.config == {"source": "here"}, self.config
+                assert self.settings.source == "here", self.settings
                 from policycheck.model import Resource
                 yield Resource(type="late.thing", id="t", name="t", provider="late", attributes={"ok": True})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 
@@ -15,6 +16,8 @@ from policycheck.model import Resource, Result
 from policycheck.policy import attribute_needs
 from policycheck.provider import CollectPlan, ProviderContext
 from policycheck.report import Report, Thresholds
+
+DAY = dt.date(2026, 6, 15)  # the evaluation date of these tests
 
 ENCRYPTION_RULES = (
     rule_text("ENC-1", require="{attr: encryption.at_rest, equals: true}"),
@@ -36,7 +39,7 @@ def rules_of(path):
 def scan(rules, estate_path, **plan):
     provider = CoreTestProvider({"estate": str(estate_path)}, ProviderContext())
     resources = list(provider.collect(CollectPlan(needs=attribute_needs(rules), **plan)))
-    return sorted(evaluate(rules, resources, workers=4), key=lambda f: f.sort_key()), resources
+    return sorted(evaluate(rules, resources, evaluation_date=DAY, workers=4), key=lambda f: f.sort_key()), resources
 
 
 def test_encryption_rules_never_fetch_other_groups(policy, estate, fetch_log):
@@ -151,10 +154,10 @@ def test_evaluate_rule_returns_none_out_of_scope():
     from policycheck.operators import OPERATORS
     from policycheck.policy import Rule
 
-    rule = Rule("R", "t", Severity.LOW, ("t",), Leaf("a", OPERATORS["equals"], 1),
+    rule = Rule("R", "t", Severity.LOW, ("t",), require=Leaf("a", OPERATORS["equals"], 1),
                 when=Leaf("b", OPERATORS["equals"], 2))
     resource = Resource(type="t", id="i", name="n", provider="p", attributes={"a": 1, "b": 3})
-    assert evaluate_rule(rule, resource) is None
+    assert evaluate_rule(rule, resource, DAY) is None
 
 
 def test_order_is_deterministic_whatever_the_input_order(policy, estate):
@@ -166,7 +169,7 @@ def test_order_is_deterministic_whatever_the_input_order(policy, estate):
         shuffled = records[:]
         random.Random(seed).shuffle(shuffled)
         provider = CoreTestProvider({"estate": str(estate(*shuffled, name=f"e{seed}.json"))}, ProviderContext())
-        findings = list(evaluate(rules, provider.collect(CollectPlan()), workers=8))
+        findings = list(evaluate(rules, provider.collect(CollectPlan()), evaluation_date=DAY, workers=8))
         report = Report(findings=findings, rules=rules, packs=[], thresholds=Thresholds(), started=None,
                         finished=None, evaluated_on=None)
         outputs.append([(f.rule_id, f.resource.id, f.result.value, f.fingerprint) for f in report.findings])
@@ -195,5 +198,6 @@ def test_worker_count_does_not_change_results(policy, estate, workers):
     path = estate(*(store(f"s{i}", tags={}, groups={"encryption": {"encryption.at_rest": bool(i % 2)}})
                     for i in range(10)))
     provider = CoreTestProvider({"estate": str(path)}, ProviderContext())
-    findings = sorted(evaluate(rules, provider.collect(CollectPlan()), workers=workers), key=lambda f: f.sort_key())
+    findings = sorted(evaluate(rules, provider.collect(CollectPlan()), evaluation_date=DAY, workers=workers),
+                      key=lambda f: f.sort_key())
     assert [f.result.value for f in findings[:10]] == ["fail", "pass"] * 5

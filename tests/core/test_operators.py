@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policycheck.operators import OPERATORS, TODAY, VALUE_CHECKS, as_list, to_date
+from policycheck.operators import OPERATORS, VALUE_CHECKS, as_list, to_date
 
 FIXED_TODAY = dt.date(2025, 6, 15)
 
@@ -102,17 +102,10 @@ CASES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _pin_today():
-    TODAY.value = FIXED_TODAY
-    yield
-    TODAY.value = None
-
-
 @pytest.mark.parametrize(("name", "actual", "expected", "outcome"), CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_operator_truth_table(name, actual, expected, outcome):
-    assert OPERATORS[name].func(actual, expected) is outcome
+    assert OPERATORS[name].apply(actual, expected, FIXED_TODAY) is outcome
 
 
 def test_every_operator_has_cases():
@@ -185,4 +178,4 @@ def test_as_list_round_trips_any_separator(items, separator):
 
 @given(st.lists(_WORD, min_size=1, max_size=6), st.lists(_WORD, max_size=6))
 def test_subset_of_agrees_with_set_inclusion(items, allowed):
-    assert OPERATORS["subset_of"].func(",".join(items), allowed) is set(items).issubset(allowed)
+    assert OPERATORS["subset_of"].apply(",".join(items), allowed, FIXED_TODAY) is set(items).issubset(allowed)

@@ -88,7 +88,7 @@ def test_an_unknown_param_in_the_config_file_names_the_config_file(cli, pack, wr
     config = write("team.yaml", "params:\n  max_dayz: 60\n")
     result = cli("validate", "--config", config, "-p", pack)
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"policycheck: error: {config}: params: unknown param 'max_dayz' (did you mean "
+    assert result.stderr.startswith(f"policycheck: error: {config}:2:3: unknown param 'max_dayz' (did you mean "
                                     "'max_days'?)")
 
 

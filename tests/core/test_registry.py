@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from policycheck_coretest import TEST_DEVICE, TEST_STORE, CoreTestProvider
 
@@ -13,9 +15,10 @@ from policycheck.attributes import (
     expand_type_selector,
     register_type,
 )
-from policycheck.provider import PROVIDERS, CollectPlan, Provider, ProviderOption, load_providers, register_provider
+from policycheck.provider import PROVIDERS, CollectPlan, Provider, load_providers, register_provider
 from policycheck.registry import Registry, did_you_mean
 from policycheck.reporters import REPORTERS, load_reporters
+from policycheck.settings import Settings, setting
 from policycheck.vocabulary import DATA_STORE, DEVICE
 
 
@@ -63,9 +66,13 @@ def test_provider_contract_is_checked_at_registration():
     with pytest.raises(TypeError, match="must set 'resource_types'"):
         register_provider(Typeless)
 
+    @dataclasses.dataclass(frozen=True)
+    class ClashingSettings(Settings):
+        estate: str | None = setting(None, "same flag as coretest", flag="--coretest-estate")
+
     class Clashing(Nameless):
         name = "clashing"
-        options = (ProviderOption("--coretest-estate", "estate", "same flag as coretest"),)
+        settings_class = ClashingSettings
 
     with pytest.raises(TypeError, match=r"option\(s\) \['--coretest-estate'\] already used"):
         register_provider(Clashing)

@@ -136,8 +136,7 @@ def test_baseline_shows_in_the_text_report(cli, pack, estate_file, tmp_path):
 @pytest.mark.parametrize(("content", "fragment"), [
     ("{", "not a JSON report"),
     ('{"format": "policycheck/snapshot/v1"}', "not a policycheck JSON report"),
-    ('{"format": "policycheck/report/v1", "findings": [{"rule_id": "x"}]}', "'findings' must be a list of findings "
-                                                                            "with fingerprints"),
+    ('{"format": "policycheck/report/v1", "findings": [{"rule_id": "x"}]}', "findings[0].fingerprint: missing"),
     ("[" * 40000, "nested too deeply"),
 ])
 def test_malformed_baseline_is_exit_2(cli, pack, estate_file, write, content, fragment):

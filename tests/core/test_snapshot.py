@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -10,6 +11,8 @@ from core_support import rule_text, store
 
 from policycheck.model import Resource, Unknown
 from policycheck.snapshot import FORMAT, read_snapshot, write_snapshot
+
+NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 
 RULES = (
     rule_text("ENC", require="{attr: encryption.at_rest, equals: true}"),
@@ -127,7 +130,7 @@ def test_write_and_read_round_trip(tmp_path):
                           unknown={"access.public": "denied"}) for i in range(3)]
     path = tmp_path / "s.json"
     with path.open("w") as handle:
-        assert write_snapshot(resources, handle, version="9", sources=["x"]) == 3
+        assert write_snapshot(resources, handle, version="9", sources=["x"], created=NOW) == 3
     assert json.loads(path.read_text())["policycheck_version"] == "9"
     back = list(read_snapshot(path))
     assert [r.ref() for r in back] == [r.ref() for r in resources]
@@ -138,7 +141,7 @@ def test_write_and_read_round_trip(tmp_path):
 
 def test_empty_snapshot_is_valid(tmp_path):
     buffer = io.StringIO()
-    write_snapshot([], buffer, version="1", sources=[])
+    write_snapshot([], buffer, version="1", sources=[], created=NOW)
     path = tmp_path / "empty.json"
     path.write_text(buffer.getvalue())
     assert list(read_snapshot(path)) == []

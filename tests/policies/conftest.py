@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from policycheck.attributes import RESOURCE_TYPES, ResourceType, register_type
-from policycheck.operators import TODAY
 from policycheck.vocabulary import DATA_STORE, DEVICE
 
 KIT_NAME = "policycheck_gdpr_testkit"
@@ -43,10 +42,8 @@ def shipped_types() -> Iterator[list[str]]:
         RESOURCE_TYPES._items.pop(name, None)
 
 
-@pytest.fixture(autouse=True)
-def evaluation_date() -> Iterator[dt.date]:
-    TODAY.value = kit.EVALUATED_ON
-    yield kit.EVALUATED_ON
-    TODAY.value = None
+@pytest.fixture
+def evaluation_date() -> dt.date:
+    return kit.EVALUATED_ON
 
 

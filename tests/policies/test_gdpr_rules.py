@@ -238,7 +238,7 @@ def test_rule_outcome(case: Case, type_name: str) -> None:
     rule = next(r for r in kit.gdpr_pack(**case.params).rules if r.id == case.rule)
     assert rule.applies_to(type_name)
     resource = kit.make_resource(type_name, case.changes, case.unknown)
-    findings = evaluate_resource([rule], resource)
+    findings = evaluate_resource([rule], resource, kit.EVALUATED_ON)
     if case.expect is OUT:
         assert findings == [], findings[0].message if findings else ""
         return
@@ -269,7 +269,7 @@ def test_rule_targets() -> None:
 def test_compliant_resource_passes_every_rule_in_scope(type_name: str) -> None:
     pack = kit.gdpr_pack()
     rules = [r for r in pack.rules if r.applies_to(type_name)]
-    findings = evaluate_resource(rules, kit.make_resource(type_name))
+    findings = evaluate_resource(rules, kit.make_resource(type_name), kit.EVALUATED_ON)
     assert findings, "no rule applied"
     assert [(f.rule_id, f.message) for f in findings if f.result is not PASS] == []
 
@@ -280,7 +280,7 @@ def test_scope_that_cannot_be_decided_is_an_error_not_a_pass() -> None:
     resource = kit.make_resource("aws.s3.bucket", unknown={"tags": "AccessDenied (s3:GetBucketTagging)"})
     resource.tags = None
     rules = [r for r in pack.rules if r.applies_to(resource.type)]
-    findings = evaluate_resource(rules, resource)
+    findings = evaluate_resource(rules, resource, kit.EVALUATED_ON)
     assert len(findings) == len(rules) and {f.result for f in findings} == {ERROR}
     assert all("s3:GetBucketTagging" in f.message for f in findings)
 
@@ -288,6 +288,6 @@ def test_scope_that_cannot_be_decided_is_an_error_not_a_pass() -> None:
 def test_failure_message_names_what_was_observed() -> None:
     rule = next(r for r in kit.gdpr_pack().rules if r.id == "GDPR-MIN-001")
     resource = kit.make_resource("gcp.storage.bucket", {"tags.data-categories": "name chat bank-details"})
-    [finding] = evaluate_resource([rule], resource)
+    [finding] = evaluate_resource([rule], resource, kit.EVALUATED_ON)
     assert finding.result is FAIL
     assert "bank-details" in finding.message and "customer-support" in finding.message

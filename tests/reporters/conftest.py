@@ -21,8 +21,10 @@ import pytest
 import xmlschema
 
 from policycheck.attributes import RESOURCE_TYPES
+from policycheck.context import RunContext
 from policycheck.report import Report, Thresholds
-from policycheck.run import ScanOptions, run_scan
+from policycheck.resolution import resolve
+from policycheck.run import run_scan
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
@@ -56,10 +58,13 @@ def scan(testkit_type, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Report]
 
     def run(snapshot: Path = ESTATE, *, policies: list[str] | None = None, waivers: Path | None = WAIVERS,
             baseline: Path | None = None, thresholds: Thresholds | None = None) -> Report:
-        options = ScanOptions(policies=policies or [str(POLICY)], snapshots=[snapshot], waivers=waivers,
-                              baseline=baseline, thresholds=thresholds or Thresholds(), today=EVALUATION_DATE,
-                              workers=2)
-        return run_scan(options)
+        thresholds = thresholds or Thresholds()
+        flags = {"policies": tuple(policies or [str(POLICY)]), "waivers": str(waivers) if waivers else None,
+                 "baseline": str(baseline) if baseline else None, "fail_on": thresholds.fail_on.label,
+                 "fail_on_error": thresholds.fail_on_error, "evaluation_date": EVALUATION_DATE.isoformat(),
+                 "workers": 2}
+        settings = resolve(None, flags, read_config=False)
+        return run_scan(settings, RunContext.build(settings.run), snapshots=[snapshot])
 
     return run
 

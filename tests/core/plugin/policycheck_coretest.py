@@ -24,13 +24,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from policycheck.attributes import ResourceType, bind_groups
 from policycheck.errors import CollectionError, CredentialError, InputError
 from policycheck.model import Resource
-from policycheck.provider import CollectPlan, Provider, ProviderOption
+from policycheck.provider import CollectPlan, Provider
+from policycheck.settings import Settings, setting
 from policycheck.vocabulary import DATA_STORE, DEVICE
 
 STORE_GROUPS = {
@@ -53,22 +55,25 @@ FETCH_LOG: list[tuple[str, str]] = []
 _LOG_LOCK = threading.Lock()
 
 
+@dataclass(frozen=True)
+class CoreTestSettings(Settings):
+    """Settings of the core test provider."""
+
+    section = "coretest"
+
+    estate: str | None = setting(None, "Estate JSON file of the core test provider.", flag="--coretest-estate",
+                                 path="always")
+    flag: bool = setting(False, "A boolean option of the core test provider.", flag="--coretest-flag")
+
+
 class CoreTestProvider(Provider):
     """Reads resources from a JSON estate file; every non-core group is fetched lazily."""
 
     name = "coretest"
     description = "Core test provider (tests/core only)."
     resource_types = (TEST_STORE, TEST_DEVICE)
-    options = (
-        ProviderOption("--coretest-estate", "estate", "Estate JSON file of the core test provider.", multiple=False),
-        ProviderOption("--coretest-flag", "flag", "A boolean option of the core test provider.", multiple=False,
-                       is_flag=True),
-    )
-    config_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {"estate": {"type": "string"}, "flag": {"type": "boolean"}},
-    }
+    settings_class = CoreTestSettings
+    settings: CoreTestSettings
 
     def collect(self, plan: CollectPlan) -> Iterator[Resource]:
         estate = self._estate()
@@ -89,7 +94,7 @@ class CoreTestProvider(Provider):
         return sorted(f"test:Get{group.title()}" for t in self.resource_types for group in plan.groups(t))
 
     def _estate(self) -> dict[str, Any]:
-        path = self.config.get("estate")
+        path = self.settings.estate
         if not path:
             raise CredentialError("no estate configured (--coretest-estate)", source="coretest")
         return json.loads(Path(path).read_text(encoding="utf-8"))

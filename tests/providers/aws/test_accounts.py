@@ -67,7 +67,8 @@ def test_a_member_whose_role_cannot_be_assumed_is_reported_and_the_others_go_on(
     resources = collect({"org_role": "OrganizationAccountAccessRole", "regions": ["us-east-1"]}, S3,
                         factory=recorder, context=context)
     assert sorted(r.account for r in resources) == sorted(["123456789012", prod])
-    [(scope, message)] = context.problems
+    [problem] = context.problems
+    scope, message = problem.scope, problem.message
     assert scope == f"account {staging}"
     assert message == (f"cannot assume role arn:aws:iam::{staging}:role/OrganizationAccountAccessRole: "
                        "access denied (sts:AssumeRole)")

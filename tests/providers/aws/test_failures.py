@@ -67,7 +67,8 @@ def test_listing_denied_is_a_collection_problem_and_other_types_go_on(aws, colle
                        factory=recorder, context=context)
 
     assert [r.name for r in scan()] == ["visible"]
-    [(scope, message)] = context.problems
+    [problem] = context.problems
+    scope, message = problem.scope, problem.message
     assert scope == "account 123456789012"
     assert message == "cannot list aws.s3.bucket: access denied (s3:ListAllMyBuckets)"
 

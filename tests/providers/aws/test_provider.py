@@ -38,17 +38,18 @@ def test_groups_are_bound_per_call():
 def test_config_schema_and_options():
     config = {"regions": ["eu-central-1"], "profiles": ["audit"], "org_role": "OrganizationAccountAccessRole",
               "role_arns": ["arn:aws:iam::123456789012:role/Audit"], "max_attempts": 5, "read_timeout": 20}
-    jsonschema.Draft202012Validator(AwsProvider.config_schema).validate(config)
+    schema = AwsProvider.settings_class.json_schema()
+    jsonschema.Draft202012Validator(schema).validate(config)
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(AwsProvider.config_schema).validate({"regions": ["Frankfurt"]})
-    assert {o.flag: o.key for o in AwsProvider.options} == {
+        jsonschema.Draft202012Validator(schema).validate({"regions": ["Frankfurt"]})
+    assert {s.flag: s.key for s in AwsProvider.settings_class.specs() if s.flag} == {
         "--region": "regions", "--profile": "profiles", "--role-arn": "role_arns", "--org-role": "org_role",
         "--external-id": "external_id"}
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({"regions": ["eu-central-l"]}, "aws: regions: 'eu-central-l' is not a valid region code (e.g. eu-central-1)"),
-    ({"role_arns": ["Audit"]}, "aws: role_arns: 'Audit' is not a valid role ARN"),
+    ({"regions": ["eu-central-l"]}, "aws: regions[0]: 'eu-central-l' is not a valid region code (e.g. eu-central-1)"),
+    ({"role_arns": ["Audit"]}, "aws: role_arns[0]: 'Audit' is not a valid role ARN"),
     ({"regoins": ["eu-central-1"]}, "aws: unknown setting 'regoins'"),
     ({"regions": ["eu-nort-1"]}, "--region: unknown AWS region 'eu-nort-1' (did you mean 'eu-north-1'?)"),
     ({"regions": ["eu-central-1", "us-west-9"]}, "--region: unknown AWS region 'us-west-9'"),

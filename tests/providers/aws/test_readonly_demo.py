@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from policycheck.context import RunContext
 from policycheck.provider import CollectPlan, ProviderContext
 from policycheck.providers.aws import AwsProvider
-from policycheck.run import ScanOptions, run_scan
+from policycheck.resolution import resolve
+from policycheck.run import run_scan
 
 READ_ONLY = re.compile(r"^(List|Get|Describe|Head)[A-Z]")
 
@@ -31,8 +33,10 @@ def test_a_full_scan_only_reads(recorder):
 def test_demo_estate_scanned_with_the_builtin_pack():
     with AwsProvider.demo_estate() as config:
         assert set(config["regions"]) >= {"eu-central-1", "us-east-1"}
-        report = run_scan(ScanOptions(policies=["gdpr-customer-service"], providers={"aws": config},
-                                      today=dt.date(2026, 6, 1)))
+        settings = resolve(None, {"evaluation_date": "2026-06-01"}, provider_names=("aws",),
+                           provider_configs={"aws": config}, read_config=False)
+        report = run_scan(settings, RunContext.build(settings.run))
+        assert report.evaluated_on == dt.date(2026, 6, 1)
     assert report.problems == []
     assert set(report.resources_by_type) == {"aws.s3.bucket", "aws.rds.instance", "aws.rds.cluster",
                                              "aws.dynamodb.table"}

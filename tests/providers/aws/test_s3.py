@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 
@@ -9,6 +10,8 @@ from policycheck.engine import evaluate
 from policycheck.loader import load_packs
 from policycheck.model import Result
 from policycheck.providers.aws.s3 import normalise_location
+
+DAY = dt.date(2026, 6, 15)  # the evaluation date of these tests
 
 BLOCK_ALL = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
 S3 = "aws.s3.bucket"
@@ -161,7 +164,7 @@ rules:
 """)
     rules = [rule for p in load_packs([str(pack)]) for rule in p.rules]
     resources = collect({"regions": ["us-east-1"]}, {S3: rules[0].attributes()}, factory=recorder)
-    findings = list(evaluate(rules, resources, workers=4))
+    findings = list(evaluate(rules, resources, evaluation_date=DAY, workers=4))
     assert sorted(f.resource.name for f in findings) == ["bucket-0", "bucket-1"]
     assert {f.result for f in findings} == {Result.FAIL}
     calls = Counter(recorder.operations("s3"))

@@ -181,7 +181,8 @@ def test_truncated_inside_a_quoted_csv_field(tmp_path):
     path = write(tmp_path, "inventory.csv", HEADER + rows(1) + 'lin-2,"SN2')
     ctx = ProviderContext(reveal_identities=True, pseudonym_key=KEY)
     assert [d.name for d in run({"inventories": [path]}, context=ctx)] == ["host-1"]
-    assert ctx.problems == [("inventory.csv", "line 3: the file ends inside a quoted field (truncated?); the file "
+    problems = [(p.scope, p.message) for p in ctx.problems]
+    assert problems == [("inventory.csv", "line 3: the file ends inside a quoted field (truncated?); the file "
                                               "was read only in part, so some of its devices were not checked")]
     with pytest.raises(InputError) as exc:  # nothing read yet: the run stops with one line
         run({"inventories": [write(tmp_path, "first.csv", HEADER + 'lin-2,"SN2')]})
@@ -193,7 +194,7 @@ def test_invalid_utf8_after_the_sample(tmp_path):
     content = body.encode() + b"lin-x,SN\xff\xfe,host-x\n"
     ctx = ProviderContext(reveal_identities=True, pseudonym_key=KEY)
     assert 1000 < len(run({"inventories": [write(tmp_path, "inventory.csv", content)]}, context=ctx)) < 1200
-    [(scope, message)] = ctx.problems
+    [(scope, message)] = [(p.scope, p.message) for p in ctx.problems]
     assert scope == "inventory.csv" and message.startswith("line 1201: cannot decode the text")
 
 

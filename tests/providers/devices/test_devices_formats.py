@@ -67,7 +67,7 @@ def test_intune_missing_last_page_is_reported(fixture, register):
     devices = run({"inventories": [fixture("intune-managed-devices-page1.json")], "register": register}, context=ctx)
     assert len(devices) == 2
     assert len(ctx.problems) == 1
-    scope, message = ctx.problems[0]
+    scope, message = ctx.problems[0].scope, ctx.problems[0].message
     assert scope == "intune-managed-devices-page1.json" and "@odata.nextLink" in message
 
 

@@ -107,7 +107,7 @@ def test_pseudonymiser_ignores_case_and_space_of_identifiers():
 def test_demo_estate_is_the_example_inventories(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     with DeviceProvider.demo_estate() as config:
-        assert DeviceProvider.config_schema["properties"].keys() >= config.keys()
+        assert DeviceProvider.settings_class.json_schema()["properties"].keys() >= config.keys()
         devices = list(DeviceProvider(config, ProviderContext()).collect(CollectPlan()))
     assert len(devices) == 15
     assert {d.account for d in devices} == {"intune-csv", "jamf", "policycheck-csv"}

@@ -60,7 +60,7 @@ def test_a_file_truncated_part_way_is_a_problem_and_the_next_file_is_still_read(
     ctx = ProviderContext(reveal_identities=True, pseudonym_key=KEY)
     devices = run({"inventories": [truncated, laptops]}, context=ctx)
     assert [d.account for d in devices] == ["intune", "policycheck-csv"]
-    [(scope, message)] = ctx.problems
+    [(scope, message)] = [(p.scope, p.message) for p in ctx.problems]
     assert scope == "page.json" and "truncated" in message and message.endswith("devices were not checked")
 
 

@@ -33,7 +33,7 @@ def test_devices_are_yielded_before_the_end_of_the_file_is_read(tmp_path):
     assert sum(1 for _ in zip(range(4), devices, strict=False)) == 4
     assert not reader.context.problems
     assert list(devices) == []  # the truncation is a collection problem of this file, found only at its end
-    [(scope, message)] = reader.context.problems
+    [(scope, message)] = [(p.scope, p.message) for p in reader.context.problems]
     assert scope == "inventory.csv" and message.startswith("line 7: the file ends inside a quoted field")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from policycheck.engine import evaluate
@@ -10,6 +11,8 @@ from policycheck.model import Result
 from policycheck.policy import attribute_needs
 from policycheck.provider import CollectPlan, ProviderContext
 from policycheck.providers.gcs import GcsProvider
+
+DAY = dt.date(2026, 6, 15)  # the evaluation date of these tests
 
 PROJECT = "acme-support"
 
@@ -45,7 +48,7 @@ def test_buckets_are_evaluated_concurrently(fake_gcs, gcs_data, tmp_path):
     rules, buckets = rules_and_buckets(tmp_path, workers=8)
     fake_gcs.latency = 0.15
     started = time.perf_counter()
-    findings = list(evaluate(rules, buckets, workers=8))
+    findings = list(evaluate(rules, buckets, evaluation_date=DAY, workers=8))
     elapsed = time.perf_counter() - started
     assert len(fake_gcs.calls("iam")) == 8
     assert elapsed < 0.15 * 8 / 2, elapsed  # one IAM call after the other would take 1.2 s
@@ -58,6 +61,6 @@ def test_iam_is_read_only_for_buckets_in_scope(fake_gcs, gcs_data, tmp_path):
         fake_gcs.add(PROJECT, gcs_data.bucket(name, labels={"data-classification": classification},
                                               iamConfiguration={"uniformBucketLevelAccess": {"enabled": True}}))
     rules, buckets = rules_and_buckets(tmp_path, workers=4)
-    findings = list(evaluate(rules, buckets, workers=4))
+    findings = list(evaluate(rules, buckets, evaluation_date=DAY, workers=4))
     assert [(f.resource.name, f.result) for f in findings] == [("cs-tickets", Result.PASS)]
     assert [r.path for r in fake_gcs.calls("iam")] == ["/storage/v1/b/cs-tickets/iam"]

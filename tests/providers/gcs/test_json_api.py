@@ -158,7 +158,7 @@ def test_project_without_list_permission_is_reported_and_others_go_on(estate, co
     context = ProviderContext()
     resources = collect({"projects": [PROJECT, OTHER]}, context=context)
     assert {r.account for r in resources} == {PROJECT}
-    assert context.problems == [
+    assert [(p.scope, p.message) for p in context.problems] == [
         ("project acme-support-eu", "project 'acme-support-eu': permission storage.buckets.list denied for these "
                                     "credentials")]
 

@@ -33,9 +33,9 @@ def test_resource_type_exposes_the_shared_vocabulary():
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({"projects": ["Acme Support"]}, "gcs.projects[0]: 'Acme Support' is not a GCP project id"),
-    ({"projects": ["acme-support", "x"]}, "gcs.projects[1]: 'x' is not a GCP project id"),
-    ({"projects": "acme-support", "timeout": 0}, "gcs.timeout: expected a positive number"),
+    ({"projects": ["Acme Support"]}, "gcs: projects[0]: 'Acme Support' is not a GCP project id"),
+    ({"projects": ["acme-support", "x"]}, "gcs: projects[1]: 'x' is not a GCP project id"),
+    ({"projects": ["acme-support"], "timeout": 0}, "gcs: timeout: 0 is not a positive number"),
     ({"buckets": ["just-a-bucket"]}, "gcs.buckets[0]: 'just-a-bucket' is not PROJECT/BUCKET"),
     ({"project": ["acme-support"]}, "gcs: unknown setting 'project'"),
 ])
@@ -47,12 +47,13 @@ def test_bad_settings_are_one_line_config_errors(config, message):
 
 
 def test_config_schema_is_valid_and_matches_the_checks():
-    jsonschema.Draft202012Validator.check_schema(GcsProvider.config_schema)
-    validator = jsonschema.Draft202012Validator(GcsProvider.config_schema)
+    schema = GcsProvider.settings_class.json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     assert validator.is_valid({"projects": ["acme-support"], "credentials_file": "sa.json", "timeout": 30})
     assert not validator.is_valid({"projects": ["Acme Support"]})
     assert not validator.is_valid({"project": "acme-support"})
-    assert {o.key for o in GcsProvider.options} <= set(GcsProvider.config_schema["properties"])
+    assert {s.key for s in GcsProvider.settings_class.specs() if s.flag} <= set(schema["properties"])
 
 
 @pytest.mark.parametrize(("needs", "config", "expected"), [

@@ -1,0 +1,59 @@
+"""One run context per run: built once from the resolved settings, handed to providers and the engine.
+
+It carries the evaluation date, the thresholds, the identity settings and the worker count.
+Nothing after it reads the wall clock or a global for these: a scan run twice with the same
+``--evaluation-date`` gives the same findings on any day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .privacy import Pseudonymiser
+from .provider import ProviderContext
+from .report import Thresholds
+from .run_settings import DEFAULT_WORKERS, RunSettings
+
+__all__ = ["RunContext", "utc_now"]
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, in UTC (the one place a run reads it; tests hand in their own clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Run-wide facts every stage shares."""
+
+    evaluation_date: dt.date
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    workers: int = DEFAULT_WORKERS
+    keep_passed: bool = True
+    reveal_identities: bool = False
+    pseudonym_key: bytes | None = None
+    clock: Callable[[], dt.datetime] = utc_now
+
+    @classmethod
+    def build(cls, run: RunSettings, *, keep_passed: bool = True, reveal_identities: bool = False,
+              clock: Callable[[], dt.datetime] = utc_now) -> RunContext:
+        """The context of a run with ``run`` settings; the evaluation date defaults to the clock's day (UTC)."""
+        return cls(
+            evaluation_date=run.evaluation_date or clock().astimezone(dt.UTC).date(),
+            thresholds=Thresholds(run.severity, run.fail_on_error),
+            workers=run.workers, keep_passed=keep_passed, reveal_identities=reveal_identities,
+            pseudonym_key=run.pseudonym_key.encode("utf-8") if run.pseudonym_key else None, clock=clock)
+
+    def for_provider(self, name: str) -> ProviderContext:
+        """What provider ``name`` gets of the run (its own list of collection problems)."""
+        return ProviderContext(provider=name, evaluation_date=self.evaluation_date,
+                               reveal_identities=self.reveal_identities, pseudonym_key=self.pseudonym_key or b"",
+                               workers=self.workers)
+
+    @cached_property
+    def pseudonymiser(self) -> Pseudonymiser:
+        """Pseudonyms for identifiers in the run's own messages (ConfigError without a key, unless revealed)."""
+        return Pseudonymiser.from_context(self.pseudonym_key, reveal=self.reveal_identities)

@@ -1,0 +1,165 @@
+"""A JSON report read back into the typed :class:`~policycheck.report.Report` a run produces.
+
+Baselines, ``diff`` and merging read reports through :func:`read_report`, so thresholds,
+fingerprints and every reporter work the same on a report read from a file as on a fresh run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .model import SEVERITIES, CollectionProblem, Finding, ResourceRef, Result, Severity, WaiverRef
+from .policy import PolicyPack, RuleInfo
+from .report import FAILING_RESULTS, FORMAT, Report, Thresholds
+
+__all__ = ["read_report", "report_from_document"]
+
+_RESULTS = {r.value: r for r in Result}
+
+
+def read_report(path: Path) -> Report:
+    """Read and check a JSON report file; a malformed one is one clear line (exit 2)."""
+    source = str(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError("report file not found", source=source) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a report file", source=source) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        place = f"{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
+        raise InputError(f"not a JSON report: {exc}", source=source, place=place) from None
+    except RecursionError:
+        raise InputError("not a JSON report: nested too deeply to read", source=source) from None
+    return report_from_document(document, source)
+
+
+def report_from_document(document: Any, source: str) -> Report:
+    """The typed report of a loaded JSON document; InputError naming the place of a malformed field."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise InputError(f"not a policycheck JSON report (format must be '{FORMAT}')", source=source)
+    reader = _Reader(source)
+    run = reader.mapping(document.get("run"), "run")
+    findings_doc = document.get("findings")
+    if not isinstance(findings_doc, list):
+        raise InputError("'findings' must be a list of findings with fingerprints", source=source)
+    findings = [reader.finding(f, f"findings[{i}]") for i, f in enumerate(findings_doc)]
+    summary = reader.mapping(document.get("summary"), "summary")
+    baseline = document.get("baseline")
+    report = Report(
+        findings=findings,
+        rules=[reader.rule(r, f"rules[{i}]") for i, r in enumerate(reader.list(document.get("rules"), "rules"))],
+        packs=[PolicyPack(str(p.get("name", "")), str(p.get("version", "")), str(p.get("source", "")), (),
+                          dict(p.get("params") or {}))
+               for p in reader.list(document.get("packs"), "packs") if isinstance(p, dict)],
+        thresholds=Thresholds(reader.severity(run.get("fail_on", "low"), "run.fail_on"),
+                              bool(run.get("fail_on_error", True))),
+        started=reader.moment(run.get("started"), "run.started"),
+        finished=reader.moment(run.get("finished"), "run.finished"),
+        evaluated_on=reader.day(run.get("evaluated_on"), "run.evaluated_on"),
+        resources_by_type={str(k): int(v) for k, v in (summary.get("resources_by_type") or {}).items()},
+        problems=[CollectionProblem(str(p.get("provider")), str(p.get("scope")), str(p.get("message")))
+                  for p in reader.list(document.get("collection_problems"), "collection_problems")
+                  if isinstance(p, dict)],
+        tally=reader.tally(summary.get("by_severity"), findings),
+        sources=[str(s) for s in reader.list(run.get("sources"), "run.sources")],
+        omitted_passes=int(summary.get("passes_omitted") or 0),
+        version=str(run.get("version", "")),
+    )
+    if isinstance(baseline, dict):
+        report.baseline = {f.fingerprint for f, raw in zip(findings, findings_doc, strict=True)
+                           if f.result in FAILING_RESULTS and raw.get("new") is False}
+        report.baseline_source = baseline.get("source")
+        report.resolved = list(baseline.get("resolved") or [])
+    return report
+
+
+class _Reader:
+    """Field checks that name the place of a malformed value."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, place: str, message: str) -> InputError:
+        return InputError(f"{place}: {message}", source=self.source)
+
+    def mapping(self, value: Any, place: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(place, "must be an object")
+        return value
+
+    def list(self, value: Any, place: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(place, "must be a list")
+        return value
+
+    def text(self, value: Any, place: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(place, f"expected text, got {type(value).__name__}")
+        return value
+
+    def severity(self, value: Any, place: str) -> Severity:
+        if value not in SEVERITIES:
+            raise self.fail(place, f"expected one of {', '.join(SEVERITIES)}, got {value!r}")
+        return Severity.parse(value)
+
+    def moment(self, value: Any, place: str) -> dt.datetime:
+        try:
+            return dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(place, f"not a date and time: {value!r}") from None
+
+    def day(self, value: Any, place: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(place, f"not a date: {value!r}") from None
+
+    def finding(self, raw: Any, place: str) -> Finding:
+        raw = self.mapping(raw, place)
+        recorded = raw.get("fingerprint")
+        if not isinstance(recorded, str) or not recorded:
+            raise self.fail(f"{place}.fingerprint", "missing (a report's findings carry fingerprints)")
+        severity = self.severity(raw.get("severity"), f"{place}.severity")
+        resource = self.mapping(raw.get("resource"), f"{place}.resource")
+        result = _RESULTS.get(raw.get("result"))
+        if result is None:
+            raise self.fail(f"{place}.result", f"expected one of {', '.join(_RESULTS)}, got {raw.get('result')!r}")
+        waiver = raw.get("waiver")
+        finding = Finding(
+            rule_id=self.text(raw.get("rule_id"), f"{place}.rule_id"),
+            severity=severity,
+            resource=ResourceRef(*(str(resource.get(k) or "") for k in ("type", "id", "name", "provider", "account",
+                                                                       "region"))),
+            result=result, message=str(raw.get("message") or ""),
+            observed=self.mapping(raw.get("observed"), f"{place}.observed"),
+            waiver=WaiverRef(*(str(waiver.get(k) or "") for k in ("id", "reason", "approver", "expires")))
+            if isinstance(waiver, dict) else None,
+        )
+        finding.__dict__["fingerprint"] = recorded  # as recorded: reports of older versions keep matching
+        return finding
+
+    def rule(self, raw: Any, place: str) -> RuleInfo:
+        raw = self.mapping(raw, place)
+        return RuleInfo(
+            id=self.text(raw.get("id"), f"{place}.id"), title=str(raw.get("title") or ""),
+            severity=self.severity(raw.get("severity"), f"{place}.severity"),
+            resource_types=tuple(str(t) for t in self.list(raw.get("resource_types"), f"{place}.resource_types")),
+            references=tuple(str(r) for r in self.list(raw.get("references"), f"{place}.references")),
+            remediation=str(raw.get("remediation") or ""), description=str(raw.get("description") or ""),
+            pack=str(raw.get("pack") or ""), source=str(raw.get("source") or ""), line=int(raw.get("line") or 1))
+
+    def tally(self, by_severity: Any, findings: list[Finding]) -> Counter[tuple[str, str]]:
+        if not isinstance(by_severity, dict):
+            return Counter((f.severity.label, f.result.value) for f in findings)
+        return Counter({(str(s), str(r)): int(n) for s, counts in by_severity.items() if isinstance(counts, dict)
+                        for r, n in counts.items() if isinstance(n, int) and n})
