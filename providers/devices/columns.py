@@ -24,7 +24,8 @@ class Column:
     """One vocabulary attribute read from the first present of ``names`` through ``parse``.
 
     ``localised``: read ``<name>_loc`` (Intune's localised twin column) when the value itself does
-    not parse. ``raw``: also keep the value as reported under ``raw.<format>.<raw>``.
+    not parse; ``coded``: the parser of the value as an enum code, tried last. ``raw``: also keep the
+    value as reported under ``raw.<format>.<raw>``.
     """
 
     attr: str
@@ -34,6 +35,7 @@ class Column:
     localised: bool = False
     raw: str | None = None
     optional: bool = False  # a file without this column is fine: the attribute is simply not set
+    coded: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,12 @@ def read_value(rec: DeviceRecord, col: Column, value: Any, where: str, localised
     if localised is not None and not blank(localised):
         try:
             rec.set(col.attr, col.parse(localised))
+            return
+        except (ValueError, TypeError):
+            pass
+    if col.coded is not None:
+        try:
+            rec.set(col.attr, col.coded(value))
             return
         except (ValueError, TypeError):
             pass

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -64,7 +64,8 @@ class DeviceProvider(Provider):
             "inventory_format": {"type": "string"},
             "register": {"type": "string", "description": "Staff register CSV"},
             "register_date_order": {"enum": ["mdy", "dmy"]},
-            "as_of": {"type": "string", "format": "date", "description": "Day ages are counted to (default today)"},
+            "as_of": {"type": "string", "format": "date",
+                      "description": "Day ages are counted to (default: the run's --evaluation-date, else today)"},
             "shard": {"type": "string", "pattern": "^[0-9]+/[1-9][0-9]*$",
                       "description": "i/n: read only every n-th device of each file, starting at the i-th (0-based)"},
             "pseudonym_key": {"type": "string", "minLength": 16, "description": (
@@ -107,9 +108,10 @@ class DeviceProvider(Provider):
         return InventorySource(Path(str(item)), default_format)
 
     def as_of(self) -> date:
+        """The day every age is counted to: ``devices.as_of`` if set, else the run's evaluation date."""
         value = self.config.get("as_of")
         if not value:
-            return datetime.now(UTC).date()
+            return self.context.evaluation_date
         if isinstance(value, date):
             return value
         try:

@@ -6,7 +6,7 @@ The columns are documented in ``providers/devices/FORMAT.md``; keep the two in s
 from __future__ import annotations
 
 from ..columns import NONE, Column, Identity
-from ..normalise import enum, os_family, os_version, parse_bool, parse_country, parse_datetime, parse_minutes
+from ..normalise import enum, os_family, os_name, os_version, parse_bool, parse_country, parse_datetime, parse_minutes
 from . import Sample, register_format
 from .tabular import CsvFormat, JsonFormat
 
@@ -18,7 +18,8 @@ COLUMNS = (
     Column("screen_lock.enabled", ("screen_lock_enabled",), parse_bool),
     Column("screen_lock.timeout_minutes", ("screen_lock_timeout_minutes",), parse_minutes, empty=NONE),
     Column("firewall.enabled", ("firewall_enabled",), parse_bool),
-    Column("os.name", ("os_name",), os_family),
+    Column("os.name", ("os_name",), os_name),
+    Column("os.family", ("os_name",), os_family),
     Column("os.version", ("os_version",), os_version),
     Column("last_seen", ("last_seen",), parse_datetime),
     Column("managed", ("managed",), parse_bool),
