@@ -256,12 +256,32 @@ def version_key(text: str) -> tuple[int, ...]:
 # ---------------------------------------------------------------- countries
 
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+#: Country names HR exports write instead of codes (German and English), EU/EEA and the usual neighbours.
+_COUNTRY_NAMES = {name.casefold(): code for code, names in {
+    "DE": ("Deutschland", "Germany"), "AT": ("Österreich", "Austria"), "CH": ("Schweiz", "Switzerland"),
+    "FR": ("Frankreich", "France"), "IT": ("Italien", "Italy"), "ES": ("Spanien", "Spain"),
+    "PT": ("Portugal",), "NL": ("Niederlande", "Netherlands"), "BE": ("Belgien", "Belgium"),
+    "LU": ("Luxemburg", "Luxembourg"), "DK": ("Dänemark", "Denmark"), "SE": ("Schweden", "Sweden"),
+    "FI": ("Finnland", "Finland"), "IE": ("Irland", "Ireland"), "PL": ("Polen", "Poland"),
+    "CZ": ("Tschechien", "Czechia", "Czech Republic"), "SK": ("Slowakei", "Slovakia"),
+    "SI": ("Slowenien", "Slovenia"), "HR": ("Kroatien", "Croatia"), "HU": ("Ungarn", "Hungary"),
+    "RO": ("Rumänien", "Romania"), "BG": ("Bulgarien", "Bulgaria"), "GR": ("Griechenland", "Greece"),
+    "CY": ("Zypern", "Cyprus"), "MT": ("Malta",), "EE": ("Estland", "Estonia"), "LV": ("Lettland", "Latvia"),
+    "LT": ("Litauen", "Lithuania"), "NO": ("Norwegen", "Norway"), "IS": ("Island", "Iceland"),
+    "LI": ("Liechtenstein",), "GB": ("Großbritannien", "Vereinigtes Königreich", "United Kingdom"),
+    "US": ("USA", "Vereinigte Staaten", "United States"), "TR": ("Türkei", "Turkey", "Türkiye"),
+    "IL": ("Israel",), "IN": ("Indien", "India"),
+}.items() for name in names}
 
 
 @lru_cache(maxsize=1024)
 def parse_country(value: Any) -> str:
-    """ISO 3166 alpha-2 code, upper case (``de`` -> ``DE``); ``UK`` is read as ``GB``."""
+    """ISO 3166 alpha-2 code, upper case (``de`` -> ``DE``); ``UK`` is read as ``GB``; a few German and
+    English country names (``Deutschland``) are read as their code."""
     text = str(value).strip()
+    named = _COUNTRY_NAMES.get(text.casefold())
+    if named:
+        return named
     if not _COUNTRY.match(text):
         raise ValueError(f"not an ISO country code {_show(value)}")
     code = text.upper()

@@ -18,8 +18,11 @@ from policycheck.provider import CollectPlan, Provider, ProviderOption
 from .build import DEVICE_TYPE, Builder
 from .detect import check_inventory, format_named, read_inventory
 from .formats import FORMATS, InventorySource
+from .formats.native import KEYS as NATIVE_KEYS
 from .record import DeviceRecord, PageMark
 from .register import StaffRegister
+from .register_columns import KEYS as REGISTER_KEYS
+from .register_columns import parse_mapping
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,13 @@ _INVENTORY_ITEM = {
 }
 
 
+def _column_mapping(keys: tuple[str, ...], description: str) -> dict[str, Any]:
+    names = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+    # keys are checked when the provider reads them, with a did-you-mean (keys: see FORMAT.md)
+    return {"type": "object", "description": f"{description}: KEY -> column name or list of names "
+            f"(keys: {', '.join(keys)})", "additionalProperties": names}
+
+
 class DeviceProvider(Provider):
     """Devices from osquery, Fleet, Intune, Jamf or policycheck CSV/JSON inventories."""
 
@@ -55,6 +65,10 @@ class DeviceProvider(Provider):
                        "Format of --inventory files given without FORMAT: (default: detect).", multiple=False),
         ProviderOption("--register", "register", "Staff register CSV (agreements, training, home country).",
                        multiple=False),
+        ProviderOption("--register-column", "register_column",
+                       "Register column for a key, KEY=COLUMN (repeatable; keys: " + ", ".join(REGISTER_KEYS) + ")."),
+        ProviderOption("--inventory-column", "inventory_column",
+                       "Column of a policycheck-csv inventory for one of our column names, KEY=COLUMN (repeatable)."),
     )
     config_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
@@ -64,6 +78,10 @@ class DeviceProvider(Provider):
             "inventory_format": {"type": "string"},
             "register": {"type": "string", "description": "Staff register CSV"},
             "register_date_order": {"enum": ["mdy", "dmy"]},
+            "register_columns": _column_mapping(REGISTER_KEYS, "Staff register columns by key"),
+            "register_column": {"type": "array", "items": {"type": "string"}, "description": "KEY=COLUMN entries"},
+            "inventory_columns": _column_mapping(NATIVE_KEYS, "Columns of policycheck-csv inventories by our name"),
+            "inventory_column": {"type": "array", "items": {"type": "string"}, "description": "KEY=COLUMN entries"},
             "as_of": {"type": "string", "format": "date",
                       "description": "Day ages are counted to (default: the run's --evaluation-date, else today)"},
             "shard": {"type": "string", "pattern": "^[0-9]+/[1-9][0-9]*$",
@@ -85,7 +103,9 @@ class DeviceProvider(Provider):
         if not sources:
             raise ConfigError("devices: no inventory given (--inventory PATH or devices.inventories)")
         shard = self.shard()
-        return [replace(s, shard=shard) for s in sources]
+        columns = tuple(parse_mapping(self.config.get("inventory_columns"), self.config.get("inventory_column"),
+                                      "devices.inventory_columns", "--inventory-column", NATIVE_KEYS).items())
+        return [replace(s, shard=shard, columns=columns) for s in sources]
 
     def shard(self) -> tuple[int, int]:
         text = str(self.config.get("shard") or "0/1")
@@ -123,8 +143,10 @@ class DeviceProvider(Provider):
         as_of = self.as_of()
         register = None
         if self.config.get("register"):
+            columns = parse_mapping(self.config.get("register_columns"), self.config.get("register_column"),
+                                    "devices.register_columns", "--register-column", REGISTER_KEYS)
             register = StaffRegister.load(Path(self.config["register"]), as_of,
-                                          date_order=self.config.get("register_date_order", "mdy"))
+                                          date_order=self.config.get("register_date_order", "mdy"), columns=columns)
             log.info("staff register %s: %d people", register.name, len(register))
         key = self.context.pseudonym_key or self.config.get("pseudonym_key") or None
         pseudonym = Pseudonymiser.from_context(key, reveal=self.context.reveal_identities)

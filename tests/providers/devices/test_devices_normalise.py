@@ -145,8 +145,10 @@ def test_a_bare_linux_is_a_family_without_a_distribution():
 
 def test_countries():
     assert parse_country(" de ") == "DE" and parse_country("UK") == "GB"
-    with pytest.raises(ValueError):
-        parse_country("Germany")
+    assert parse_country("Deutschland") == "DE" and parse_country("österreich") == "AT"
+    for bad in ("Germania", "DEU", "1"):
+        with pytest.raises(ValueError):
+            parse_country(bad)
 
 
 @given(st.emails())
