@@ -121,7 +121,8 @@ def test_bool_parser_accepts_or_raises_value_error(value):
     ("darwin", "macOS", "macOS"), ("Mac OS X", "macOS", "macOS"), ("Mac", "macOS", "macOS"),
     ("Microsoft Windows 11 Enterprise", "Windows", "Windows"), ("windows", "Windows", "Windows"),
     ("ubuntu", "Ubuntu", "Linux"), ("Ubuntu 22.04.5 LTS", "Ubuntu", "Linux"), ("Debian GNU/Linux", "Debian", "Linux"),
-    ("rhel", "RHEL", "Linux"), ("Red Hat Enterprise Linux", "RHEL", "Linux"), ("Fedora Linux 41.0.0", "Fedora", "Linux"),
+    ("rhel", "RHEL", "Linux"), ("Red Hat Enterprise Linux", "RHEL", "Linux"),
+    ("Fedora Linux 41.0.0", "Fedora", "Linux"),
     ("Linux Mint", "Linux Mint", "Linux"), ("amzn", "Amazon Linux", "Linux"),
     ("iPadOS", "iOS", "iOS"), ("Android", "Android", "Android"), ("chrome", "ChromeOS", "ChromeOS"),
 ])
