@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .model import Resource, Unknown
-from .operators import Operator
+from .operators import Operator, decide_bounded
 
 __all__ = ["COMBINATORS", "AllOf", "AnyOf", "AttrRef", "Condition", "Leaf", "Lookup", "NotOf", "Trace"]
 
@@ -121,8 +121,12 @@ class Leaf(Condition):
             expected = expected.resolve(resource, trace)
             if isinstance(self.value, Lookup):  # show what the rule compared with: the minimum, the allowed list
                 trace.note(str(self.value), None if expected is NO_ENTRY else expected)
-        if isinstance(actual, Unknown) or isinstance(expected, Unknown):
+        if isinstance(expected, Unknown):
             return None
+        if isinstance(actual, Unknown):  # a known bound may still settle it (a lock delay of at least 10 > 5)
+            if expected is NO_ENTRY or (actual.lower is None and actual.upper is None):
+                return None
+            return decide_bounded(self.operator, actual.lower, actual.upper, expected)
         if expected is NO_ENTRY:
             return False
         return self.operator.apply(actual, expected, trace.evaluation_date)

@@ -47,7 +47,10 @@ def evaluate_rule(rule: Rule, resource: Resource, evaluation_date: dt.date
     if outcome is True:
         return Result.PASS, f"{rule.require.describe()} holds", trace.observed
     if outcome is False:
-        return Result.FAIL, f"expected {rule.require.describe()}; observed {_observed_text(trace)}", trace.observed
+        # what was unknown still shows: a fail may rest on a known bound of an unknown value
+        partly = f"; {_unknown_text(trace)}" if trace.unknown else ""
+        return Result.FAIL, f"expected {rule.require.describe()}; observed {_observed_text(trace)}{partly}", \
+            trace.observed
     return Result.ERROR, _unknown_text(trace), trace.observed
 
 

@@ -61,9 +61,16 @@ class Result(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Unknown:
-    """An attribute value that could not be collected; never equal to anything."""
+    """An attribute value that could not be collected; never equal to anything.
+
+    ``lower``/``upper``: what is known about the number despite that (inclusive bounds), e.g. a
+    screen-lock timeout of at least the reported grace period. Ordering operators decide from a
+    bound alone when every value within it gives the same outcome (:data:`~.operators.OPERATORS`).
+    """
 
     reason: str
+    lower: float | None = None
+    upper: float | None = None
 
     def __bool__(self) -> bool:  # guard against accidental truthiness checks
         raise TypeError("Unknown has no truth value; check isinstance(value, Unknown)")
@@ -82,11 +89,13 @@ class Resource:
     attribute name to its group. The first read of an attribute runs its group's fetcher
     once (thread-safe). A fetcher that raises :class:`CollectionError` makes every attribute
     of its group :class:`Unknown`. ``absent`` makes attributes that were never supplied
-    Unknown (a snapshot that did not collect them).
+    Unknown (a snapshot that did not collect them). ``bounds`` gives an unknown attribute the
+    (lower, upper) limits still known about it.
     """
 
     __slots__ = (
         "_absent",
+        "_bounds",
         "_failed",
         "_fetchers",
         "_group_of",
@@ -117,6 +126,7 @@ class Resource:
         fetchers: Mapping[str, GroupFetcher] | None = None,
         group_of: Callable[[str], str] | None = None,
         absent: str | None = None,
+        bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     ):
         self.type = type
         self.id = id
@@ -132,6 +142,7 @@ class Resource:
         self._group_of = group_of or _core_group
         self._lock = threading.Lock() if self._fetchers else None
         self._absent = absent  # when set, an attribute never supplied is Unknown for this reason
+        self._bounds = dict(bounds or {})  # unknown attribute -> (lower, upper) still known about it
 
     def get(self, path: str) -> Any:
         """Value of ``path``: a plain value, ``None`` when absent, or :class:`Unknown`."""
@@ -140,7 +151,7 @@ class Resource:
         if path.startswith("tags."):
             return self._tag(path[5:])
         if path in self._unknown:
-            return Unknown(self._unknown[path])
+            return Unknown(self._unknown[path], *self._bounds.get(path, (None, None)))
         if path not in self._values:
             group = self._group_of(path)
             self._load(group)

@@ -19,7 +19,8 @@ from typing import Any
 from .attributes import VALUE_TYPES
 from .versions import parse_version
 
-__all__ = ["OPERATORS", "VALUE_CHECKS", "Operator", "as_list", "compile_regex", "is_number", "to_date"]
+__all__ = ["OPERATORS", "VALUE_CHECKS", "Operator", "as_list", "compile_regex", "decide_bounded", "is_number",
+           "to_date"]
 
 ANY_TYPE = frozenset(VALUE_TYPES)
 SCALAR = ANY_TYPE - {"list", "map"}
@@ -48,6 +49,9 @@ class Operator:
         if self.dated:
             return bool(self.func(actual, expected, evaluation_date))
         return bool(self.func(actual, expected))
+    #: "up": true for all values above some threshold (gt, gte); "down": true below it (lt, lte);
+    #: lets a known bound of an unknown number decide the outcome (:func:`decide_bounded`).
+    monotone: str | None = None
 
 
 def is_number(value: Any) -> bool:
@@ -186,10 +190,14 @@ OPERATORS: dict[str, Operator] = {
         Operator("in", _in, "list", SCALAR, "Value is one of the given list."),
         Operator("not_in", lambda a, e: not _in(a, e), "list", SCALAR, "Value is none of the given list."),
         Operator("exists", _exists, "bool", ANY_TYPE, "true: value is present and not empty; false: absent."),
-        Operator("gt", _ordered(lambda a, e: a > e), "number", NUMERIC | {"string"}, "Number greater than."),
-        Operator("gte", _ordered(lambda a, e: a >= e), "number", NUMERIC | {"string"}, "Number greater or equal."),
-        Operator("lt", _ordered(lambda a, e: a < e), "number", NUMERIC | {"string"}, "Number less than."),
-        Operator("lte", _ordered(lambda a, e: a <= e), "number", NUMERIC | {"string"}, "Number less or equal."),
+        Operator("gt", _ordered(lambda a, e: a > e), "number", NUMERIC | {"string"}, "Number greater than.",
+                 monotone="up"),
+        Operator("gte", _ordered(lambda a, e: a >= e), "number", NUMERIC | {"string"}, "Number greater or equal.",
+                 monotone="up"),
+        Operator("lt", _ordered(lambda a, e: a < e), "number", NUMERIC | {"string"}, "Number less than.",
+                 monotone="down"),
+        Operator("lte", _ordered(lambda a, e: a <= e), "number", NUMERIC | {"string"}, "Number less or equal.",
+                 monotone="down"),
         Operator("matches", _matches, "regex", frozenset({"string", "version"}), "String matches the regular "
                  "expression (search)."),
         Operator("contains", _contains, "scalar", frozenset({"list", "string"}), "List (or separated tag value) "
@@ -212,6 +220,19 @@ OPERATORS: dict[str, Operator] = {
                  "Version is below the given one, compared numerically."),
     )
 }
+
+def decide_bounded(op: Operator, lower: float | None, upper: float | None, expected: Any) -> bool | None:
+    """The outcome of ``op`` for an unknown number known to lie in [lower, upper], or None when the bound
+    does not settle it (either end may be None: unbounded). Only monotone operators can be decided."""
+    if op.monotone is None:
+        return None
+    # an "up" operator that holds at the lower end holds above it, one that fails at the upper end fails below it
+    ends = ((lower, True), (upper, False)) if op.monotone == "up" else ((upper, True), (lower, False))
+    for end, outcome in ends:
+        if end is not None and bool(op.func(end, expected)) is outcome:
+            return outcome
+    return None
+
 
 #: Checks that the policy value fits what the operator expects; returns an error text or None.
 VALUE_CHECKS: dict[str, Callable[[Any], str | None]] = {

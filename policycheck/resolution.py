@@ -167,7 +167,7 @@ def _resolve_section(model: type[Settings], file_layer: _FileLayer, env: Mapping
     try:
         return model.from_values(values)
     except ConfigError as exc:
-        key = next((k for k in origins if exc.message.startswith(f"{k}:")), None)
+        key = next((k for k in origins if exc.message.startswith((f"{k}:", f"{k}[", f"{k}."))), None)
         if exc.source is None and key is not None:  # name the layer the offending value came from
             raise ConfigError(exc.message, source=origins[key]) from None
         raise

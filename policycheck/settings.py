@@ -124,7 +124,12 @@ class Settings:
             problem = value_problem(cls.spec(key), _jsonable(value))
             if problem is not None:
                 raise ConfigError(problem, source=source)
-        return cls.from_values(values)
+        try:
+            return cls.from_values(values)
+        except ConfigError as exc:
+            if exc.source is None:
+                raise ConfigError(exc.message, source=source) from None
+            raise
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Self:
@@ -160,7 +165,7 @@ def value_problem(spec: SettingSpec, value: Any) -> str | None:
         return None
     where = format_path((spec.key, *error.absolute_path))
     if spec.expect and error.validator in ("pattern", "type", "enum", "format", "minimum", "maximum",
-                                           "exclusiveMinimum", "exclusiveMaximum"):
+                                           "exclusiveMinimum", "exclusiveMaximum", "oneOf", "anyOf", "minItems"):
         return f"{where}: {error.instance!r} is not {spec.expect}"
     return f"{where}: {explain_schema_error(error)}"
 

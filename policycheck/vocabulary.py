@@ -51,7 +51,9 @@ DEVICE = (
     A("screen_lock.enabled", "bool", "The screen locks after inactivity."),
     A("screen_lock.timeout_minutes", "number", "Minutes of inactivity before the screen locks."),
     A("firewall.enabled", "bool", "The host firewall is on."),
-    A("os.name", "string", "Operating system family: macOS, Windows, Linux, ..."),
+    A("os.name", "string", "Operating system, the distribution for Linux: macOS, Windows, Ubuntu, Debian, Fedora, "
+      "RHEL, iOS, Android, ..."),
+    A("os.family", "string", "Operating system family: Linux, macOS, Windows, iOS, Android (ChromeOS)."),
     A("os.version", "version", "Operating-system version, compared numerically (14.2.1 > 14.10 is false)."),
     A("last_seen_days", "int", "Days since the device last checked in with its management system."),
     *LOCATION,

@@ -55,7 +55,8 @@ class Builder:
         # a fact the inventory does not report at all is unknown, never a silent null a negated rule could pass on
         return Resource(type=DEVICE_TYPE.name, id=f"{rec.format}:{ident}", name=name, provider=PROVIDER,
                         account=rec.source, region="", tags={}, attributes=values, unknown=unknown,
-                        absent=f"the {rec.format} inventory does not report it")
+                        absent=f"the {rec.format} inventory does not report it",
+                        bounds={a: b for a, b in rec.bounds.items() if a in unknown})
 
     def _join(self, rec: DeviceRecord, values: dict[str, Any], unknown: dict[str, str]) -> None:
         device_country = values.get("location.country")

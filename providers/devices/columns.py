@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .record import DeviceRecord
-from .textio import BadRow
+from .textio import BadRow, Header
 
 #: How an empty cell (or JSON null) is read: as unknown, or as a plain None ("not set").
 UNKNOWN, NONE = "unknown", "none"
@@ -24,7 +24,8 @@ class Column:
     """One vocabulary attribute read from the first present of ``names`` through ``parse``.
 
     ``localised``: read ``<name>_loc`` (Intune's localised twin column) when the value itself does
-    not parse. ``raw``: also keep the value as reported under ``raw.<format>.<raw>``.
+    not parse; ``coded``: the parser of the value as an enum code, tried last. ``raw``: also keep the
+    value as reported under ``raw.<format>.<raw>``.
     """
 
     attr: str
@@ -34,6 +35,7 @@ class Column:
     localised: bool = False
     raw: str | None = None
     optional: bool = False  # a file without this column is fine: the attribute is simply not set
+    coded: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,23 +70,22 @@ def blank(value: Any) -> bool:
 class CsvTable:
     """A column table bound to one CSV header: positions resolved once, rows read by index."""
 
-    def __init__(self, fmt: str, source: str, header: Sequence[str], columns: Sequence[Column],
-                 identity: Identity, not_reported: Mapping[str, str] | None = None):
-        self.fmt, self.source = fmt, source
-        folded = {h.casefold(): i for i, h in reversed(list(enumerate(header)))}
+    def __init__(self, fmt: str, header: Header, columns: Sequence[Column], identity: Identity,
+                 not_reported: Mapping[str, str] | None = None):
+        self.fmt, self.source = fmt, header.source
         self.width = len(header)
-        self._header = list(header)
 
         def find(names: Iterable[str]) -> list[tuple[int, str]]:
-            return [(folded[n.casefold()], header[folded[n.casefold()]]) for n in names if n.casefold() in folded]
+            positions = (header.position(n) for n in names)
+            return [(i, header.names[i]) for i in positions if i is not None]
 
         self.identity = [(name, find(names)) for name, names in identity.fields()]
         self.columns: list[tuple[Column, tuple[int, str] | None, int | None, str | None]] = []
         for col in columns:
             found = find(col.names)
             where = found[0] if found else None
-            loc = folded.get(f"{where[1]}_loc".casefold()) if (where and col.localised) else None
-            missing = None if (where or col.optional) else f"{source}: the file has no '{col.names[0]}' column"
+            loc = header.position(f"{where[1]}_loc") if (where and col.localised) else None
+            missing = None if (where or col.optional) else f"{self.source}: the file has no '{col.names[0]}' column"
             self.columns.append((col, where, loc, missing))
         self.absent = dict(not_reported or {})
 
@@ -150,6 +151,12 @@ def read_value(rec: DeviceRecord, col: Column, value: Any, where: str, localised
     if localised is not None and not blank(localised):
         try:
             rec.set(col.attr, col.parse(localised))
+            return
+        except (ValueError, TypeError):
+            pass
+    if col.coded is not None:
+        try:
+            rec.set(col.attr, col.coded(value))
             return
         except (ValueError, TypeError):
             pass

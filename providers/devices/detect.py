@@ -15,13 +15,18 @@ from .textio import csv_layout, open_text
 log = logging.getLogger(__name__)
 
 
-def make_sample(text: str) -> Sample:
+def make_sample(text: str, source: InventorySource | None = None) -> Sample:
     sample = Sample(text)
     if sample.syntax == "csv":
         layout = csv_layout(text)
         lines = text.splitlines()[layout.skip_lines:layout.skip_lines + 1]
         header = next(csv.reader(lines, delimiter=layout.delimiter), [])
         sample.header = [h.strip().lstrip("\ufeff") for h in header]
+        sample.header_line, sample.delimiter = layout.skip_lines + 1, layout.delimiter
+        present = {h.casefold() for h in sample.header}
+        if source is not None:  # a mapped column counts as the key it is mapped to, so the file is recognised
+            sample.aliases = frozenset(key for key, names in source.columns if any(n.casefold() in present
+                                                                                    for n in names))
     return sample
 
 
@@ -53,11 +58,12 @@ def choose_format(sample: Sample, source: InventorySource) -> InventoryFormat:
 def check_inventory(source: InventorySource) -> None:
     """Raise InputError now if ``source`` cannot be opened, decoded or recognised (reads only its start)."""
     with open_text(source.path, source.encoding) as (_, text):
-        choose_format(make_sample(text), source)
+        sample = make_sample(text, source)
+        choose_format(sample, source).check(sample, source)
 
 
 def read_inventory(source: InventorySource) -> Iterator[Item]:
     """Devices (and page marks) of one inventory file, read as a stream."""
     with open_text(source.path, source.encoding) as (stream, text):
-        sample = make_sample(text)
+        sample = make_sample(text, source)
         yield from choose_format(sample, source).read(stream, sample, source)

@@ -161,27 +161,63 @@ def days_before(as_of: date, days: int) -> date:
 
 # ---------------------------------------------------------------- operating systems
 
-_FAMILIES = (
-    (re.compile(r"\b(mac\s?os|os\s?x|darwin|macintosh)\b|^mac$", re.I), "macOS"),
-    (re.compile(r"\bwindows|^win(10|11|32|64)?$", re.I), "Windows"),
-    (re.compile(r"\b(ios|ipados|iphone|ipad)\b", re.I), "iOS"),
-    (re.compile(r"\bandroid", re.I), "Android"),
-    (re.compile(r"\b(chrome\s?os|cros|chrome)\b", re.I), "ChromeOS"),
-    (re.compile(r"\b(linux|ubuntu|debian|rhel|red\s?hat|centos|fedora|sles|suse|arch|manjaro|mint|linuxmint|"
-                r"pop|kali|gentoo|amzn|nixos|rocky|alma)\b", re.I), "Linux"),
-)
+#: (pattern, name, family), first match wins. A Linux distribution is its own name (versions compare only within
+#: one distribution); the last row knows the family alone. Anything else (a bare enum code such as Intune's "1",
+#: "Unknown", free text) is refused, so a fallback (a localised twin column) can run or the value stays unknown.
+_SYSTEMS = tuple((re.compile(pattern, re.I), name, family) for pattern, name, family in (
+    (r"\b(mac\s?os|os\s?x|darwin|macintosh)\b|^mac$", "macOS", "macOS"),
+    (r"\bwindows|^win(10|11|32|64)?$", "Windows", "Windows"),
+    (r"\b(ios|ipados|iphone|ipad)\b", "iOS", "iOS"),
+    (r"\bandroid", "Android", "Android"),
+    (r"\b(chrome\s?os|cros)\b|^chrome$", "ChromeOS", "ChromeOS"),
+    (r"\b(ubuntu|kubuntu|xubuntu|lubuntu)\b", "Ubuntu", "Linux"),
+    (r"\bdebian\b", "Debian", "Linux"),
+    (r"\bfedora\b", "Fedora", "Linux"),
+    (r"\b(rhel|red\s?hat)\b", "RHEL", "Linux"),
+    (r"\bcentos\b", "CentOS", "Linux"),
+    (r"\brocky\b", "Rocky Linux", "Linux"),
+    (r"\balma(linux)?\b", "AlmaLinux", "Linux"),
+    (r"\b(sles|sled|suse linux enterprise)\b", "SLES", "Linux"),
+    (r"\bopensuse", "openSUSE", "Linux"),
+    (r"\blinux\s?mint\b|^mint$", "Linux Mint", "Linux"),
+    (r"\bpop!?_?os\b|^pop$", "Pop!_OS", "Linux"),
+    (r"\barch(\s?linux)?\b", "Arch Linux", "Linux"),
+    (r"\bmanjaro\b", "Manjaro", "Linux"),
+    (r"\bkali\b", "Kali Linux", "Linux"),
+    (r"\bgentoo\b", "Gentoo", "Linux"),
+    (r"\b(amzn|amazon\s?linux)\b", "Amazon Linux", "Linux"),
+    (r"\bnixos\b", "NixOS", "Linux"),
+    (r"\blinux\b|^gnu", None, "Linux"),
+))
+
+#: The operating-system families (``os.family``).
+OS_FAMILIES = ("Linux", "macOS", "Windows", "iOS", "Android", "ChromeOS")
 
 
 @lru_cache(maxsize=4096)
-def os_family(value: Any) -> str:
-    """macOS, Windows, Linux, iOS, Android or ChromeOS; another name is kept as reported."""
+def _system(value: Any) -> tuple[str | None, str]:
     text = str(value).strip()
     if not text:
         raise ValueError("empty operating system")
-    for pattern, family in _FAMILIES:
+    for pattern, name, family in _SYSTEMS:
         if pattern.search(text):
-            return family
-    return text
+            return name, family
+    raise ValueError(f"unknown operating system {_show(value)}")
+
+
+def os_name(value: Any) -> str:
+    """macOS, Windows, iOS, Android, ChromeOS, or the Linux distribution (Ubuntu, Debian, Fedora, RHEL, ...).
+
+    ValueError for anything else, and for a bare "Linux": which distribution it is stays unknown."""
+    name, family = _system(value)
+    if name is None:
+        raise ValueError(f"{_show(value)} names the OS family {family}, not the distribution")
+    return name
+
+
+def os_family(value: Any) -> str:
+    """Linux, macOS, Windows, iOS, Android or ChromeOS; ValueError for anything else."""
+    return _system(value)[1]
 
 
 _DOTTED_VERSION = re.compile(r"(?<![\d.])\d+(?:\.\d+)+")
@@ -220,12 +256,32 @@ def version_key(text: str) -> tuple[int, ...]:
 # ---------------------------------------------------------------- countries
 
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+#: Country names HR exports write instead of codes (German and English), EU/EEA and the usual neighbours.
+_COUNTRY_NAMES = {name.casefold(): code for code, names in {
+    "DE": ("Deutschland", "Germany"), "AT": ("Österreich", "Austria"), "CH": ("Schweiz", "Switzerland"),
+    "FR": ("Frankreich", "France"), "IT": ("Italien", "Italy"), "ES": ("Spanien", "Spain"),
+    "PT": ("Portugal",), "NL": ("Niederlande", "Netherlands"), "BE": ("Belgien", "Belgium"),
+    "LU": ("Luxemburg", "Luxembourg"), "DK": ("Dänemark", "Denmark"), "SE": ("Schweden", "Sweden"),
+    "FI": ("Finnland", "Finland"), "IE": ("Irland", "Ireland"), "PL": ("Polen", "Poland"),
+    "CZ": ("Tschechien", "Czechia", "Czech Republic"), "SK": ("Slowakei", "Slovakia"),
+    "SI": ("Slowenien", "Slovenia"), "HR": ("Kroatien", "Croatia"), "HU": ("Ungarn", "Hungary"),
+    "RO": ("Rumänien", "Romania"), "BG": ("Bulgarien", "Bulgaria"), "GR": ("Griechenland", "Greece"),
+    "CY": ("Zypern", "Cyprus"), "MT": ("Malta",), "EE": ("Estland", "Estonia"), "LV": ("Lettland", "Latvia"),
+    "LT": ("Litauen", "Lithuania"), "NO": ("Norwegen", "Norway"), "IS": ("Island", "Iceland"),
+    "LI": ("Liechtenstein",), "GB": ("Großbritannien", "Vereinigtes Königreich", "United Kingdom"),
+    "US": ("USA", "Vereinigte Staaten", "United States"), "TR": ("Türkei", "Turkey", "Türkiye"),
+    "IL": ("Israel",), "IN": ("Indien", "India"),
+}.items() for name in names}
 
 
 @lru_cache(maxsize=1024)
 def parse_country(value: Any) -> str:
-    """ISO 3166 alpha-2 code, upper case (``de`` -> ``DE``); ``UK`` is read as ``GB``."""
+    """ISO 3166 alpha-2 code, upper case (``de`` -> ``DE``); ``UK`` is read as ``GB``; a few German and
+    English country names (``Deutschland``) are read as their code."""
     text = str(value).strip()
+    named = _COUNTRY_NAMES.get(text.casefold())
+    if named:
+        return named
     if not _COUNTRY.match(text):
         raise ValueError(f"not an ISO country code {_show(value)}")
     code = text.upper()

@@ -19,8 +19,11 @@ from policycheck.settings import Settings, setting
 from .build import DEVICE_TYPE, Builder
 from .detect import check_inventory, format_named, read_inventory
 from .formats import FORMATS, InventorySource
+from .formats.native import KEYS as NATIVE_KEYS
 from .record import DeviceRecord, PageMark
 from .register import StaffRegister
+from .register_columns import KEYS as REGISTER_KEYS
+from .register_columns import parse_mapping
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,16 @@ _INVENTORY_ITEM = {
 }
 
 
+def _column_mapping(keys: tuple[str, ...], description: str) -> dict[str, Any]:
+    names = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+    # keys are checked when the provider reads them, with a did-you-mean (keys: see FORMAT.md)
+    return {"type": "object", "description": f"{description}: KEY -> column name or list of names "
+            f"(keys: {', '.join(keys)})", "additionalProperties": names}
+
+
+_COLUMNS = "a column name or a non-empty list of column names"
+
+
 @dataclass(frozen=True)
 class DeviceSettings(Settings):
     """Device inventories and the staff register."""
@@ -61,9 +74,36 @@ class DeviceSettings(Settings):
     as_of: dt.date | None = setting(None, "Day ages are counted to (default: the run's evaluation date).")
     shard: str = setting("0/1", "i/n: read only every n-th device of each file, starting at the i-th (0-based).",
                          schema={"type": "string", "pattern": "^[0-9]+/[1-9][0-9]*$"})
+    register_columns: dict[str, Any] = setting(
+        None, "Register column for a key, KEY=COLUMN (repeatable; keys: " + ", ".join(REGISTER_KEYS) + ").",
+        flag="--register-column", metavar="KEY=COLUMN", pairs="collect", expect=_COLUMNS,
+        schema=_column_mapping(REGISTER_KEYS, "Staff register columns by key"))
+    inventory_columns: dict[str, Any] = setting(
+        None, "Column of a policycheck-csv inventory for one of our column names, KEY=COLUMN (repeatable).",
+        flag="--inventory-column", metavar="KEY=COLUMN", pairs="collect", expect=_COLUMNS,
+        schema=_column_mapping(NATIVE_KEYS, "Columns of policycheck-csv inventories by our name"))
     pseudonym_key: str | None = setting(
         None, "Key for pseudonyms; prefer the POLICYCHECK_PSEUDONYM_KEY environment variable.",
         schema={"type": "string", "minLength": 16})
+
+    def __post_init__(self) -> None:
+        for key in ("register_columns", "inventory_columns"):
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, {})
+
+    def check(self) -> None:
+        self.register_mapping  # noqa: B018 - unknown keys and malformed entries are refused up front
+        self.inventory_mapping  # noqa: B018
+
+    @property
+    def register_mapping(self) -> dict[str, tuple[str, ...]]:
+        """Register key -> the columns mapped to it."""
+        return parse_mapping(self.register_columns, None, "register_columns", "--register-column", REGISTER_KEYS)
+
+    @property
+    def inventory_mapping(self) -> dict[str, tuple[str, ...]]:
+        """Our column name -> the policycheck-csv inventory columns mapped to it."""
+        return parse_mapping(self.inventory_columns, None, "inventory_columns", "--inventory-column", NATIVE_KEYS)
 
 
 class DeviceProvider(Provider):
@@ -86,7 +126,8 @@ class DeviceProvider(Provider):
         if not sources:
             raise ConfigError("devices: no inventory given (--inventory PATH or devices.inventories)")
         shard = self.shard()
-        return [replace(s, shard=shard) for s in sources]
+        columns = tuple(self.settings.inventory_mapping.items())
+        return [replace(s, shard=shard, columns=columns) for s in sources]
 
     def shard(self) -> tuple[int, int]:
         text = self.settings.shard
@@ -117,7 +158,8 @@ class DeviceProvider(Provider):
         register = None
         if self.settings.register:
             register = StaffRegister.load(Path(self.settings.register), as_of,
-                                          date_order=self.settings.register_date_order)
+                                          date_order=self.settings.register_date_order,
+                                          columns=self.settings.register_mapping)
             log.info("staff register %s: %d people", register.name, len(register))
         key = self.context.pseudonym_key or self.settings.pseudonym_key or None
         pseudonym = Pseudonymiser.from_context(key, reveal=self.context.reveal_identities)

@@ -9,7 +9,7 @@ from typing import Any
 #: Device attributes an inventory row can supply (the rest come from the staff register).
 INVENTORY_ATTRIBUTES = (
     "encryption.at_rest", "screen_lock.enabled", "screen_lock.timeout_minutes", "firewall.enabled",
-    "os.name", "os.version", "last_seen", "managed", "compliance.state",
+    "os.name", "os.family", "os.version", "last_seen", "managed", "compliance.state",
 )
 
 
@@ -21,7 +21,7 @@ class DeviceRecord:
     pseudonymised when the record becomes a resource. ``values`` holds vocabulary attributes
     (``last_seen`` is a datetime, turned into ``last_seen_days`` later); ``problems`` maps an
     attribute to the reason it could not be read; ``raw`` holds non-identifying vendor values
-    exposed under ``raw.<format>.``.
+    exposed under ``raw.<format>.``; ``bounds`` keeps what is still known about an unknown number.
     """
 
     format: str
@@ -35,15 +35,22 @@ class DeviceRecord:
     values: dict[str, Any] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
     def set(self, attr: str, value: Any) -> None:
         self.values[attr] = value
         self.problems.pop(attr, None)
+        self.bounds.pop(attr, None)
 
     def fail(self, attr: str, reason: str) -> None:
         """Mark ``attr`` unknown, keeping the first reason given."""
         self.problems.setdefault(attr, reason)
         self.values.pop(attr, None)
+
+    def bound(self, attr: str, reason: str, lower: float | None = None, upper: float | None = None) -> None:
+        """Mark ``attr`` unknown but known to lie within [lower, upper] (rules may decide from that alone)."""
+        self.fail(attr, reason)
+        self.bounds[attr] = (lower, upper)
 
     def where(self) -> str:
         return f"{self.source} line {self.line}"

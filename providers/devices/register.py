@@ -1,13 +1,16 @@
 """The staff register (an HR export): who signed what, when they were trained, where they work from.
 
-A CSV keyed by user principal name or e-mail, with optional columns for a local user name, the
-home-office agreement date, the confidentiality statement date, the last data-protection training
-date and the home country. It is small (one row per person) and is read whole. Each person's
-facts become device attributes; a bad cell makes only the attributes it feeds unknown.
+A CSV (``,`` or ``;``, UTF-8 with or without BOM, or Windows-1252) with one row per person: any of a
+user principal name, an e-mail address and a local user name (every one present is indexed, so a
+device whose owner is given by any of them finds the person), and optional columns for the home-office
+agreement, the confidentiality statement, the last data-protection training and the home country.
+Which column is which: :mod:`.register_columns`. It is small and read whole. Each person's facts
+become device attributes; a bad cell makes only the attributes it feeds unknown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,14 +21,8 @@ from policycheck.regions import jurisdiction_of_country
 
 from .columns import blank
 from .normalise import age_days, parse_bool, parse_country, parse_datetime
+from .register_columns import IDENTIFIERS, locate
 from .textio import BadRow, CsvRows, label_of, open_text
-
-KEY_COLUMNS = ("user_principal_name", "userPrincipalName", "upn", "email", "e-mail", "mail", "E-Mail-Adresse")
-USER_COLUMNS = ("username", "user_name", "login", "sam_account_name", "samAccountName")
-HOME_OFFICE = ("home_office_agreement_signed", "home_office_agreement", "home_office_signed")
-CONFIDENTIALITY = ("confidentiality_signed", "confidentiality_statement_signed", "confidentiality_statement")
-TRAINING = ("last_training", "last_training_date", "data_protection_training", "training_date")
-COUNTRY = ("home_country", "country", "work_country")
 
 #: The device attributes the register supplies.
 REGISTER_ATTRIBUTES = ("agreements.home_office", "agreements.confidentiality", "training.age_days",
@@ -42,55 +39,53 @@ class Person:
 
 
 class StaffRegister:
-    """People by user principal name / e-mail (and local user name), case-insensitive."""
+    """People by every identifier the register gives (UPN, e-mail, user name), case-insensitive."""
 
-    def __init__(self, people: dict[str, Person], aliases: dict[str, str], name: str):
+    def __init__(self, people: dict[str, Person], name: str, count: int | None = None):
         self._people = people
-        self._aliases = aliases
         self.name = name
+        self._count = count if count is not None else len({id(p) for p in people.values()})
 
     def __len__(self) -> int:
-        return len(self._people)
+        return self._count
 
     def find(self, owner: str | None, aliases: tuple[str, ...] = ()) -> Person | None:
         for candidate in (owner, *aliases):
-            if not candidate:
-                continue
-            key = candidate.strip().casefold()
-            if key in self._people:
-                return self._people[key]
-            if key in self._aliases:
-                return self._people[self._aliases[key]]
+            if candidate and (person := self._people.get(candidate.strip().casefold())):
+                return person
         return None
 
     @classmethod
-    def load(cls, path: Path, as_of: date, *, encoding: str | None = None, date_order: str = "mdy") -> StaffRegister:
+    def load(cls, path: Path, as_of: date, *, encoding: str | None = None, date_order: str = "mdy",
+             columns: Mapping[str, tuple[str, ...]] | None = None) -> StaffRegister:
         name = label_of(path)
         people: dict[str, Person] = {}
-        aliases: dict[str, str] = {}
+        count = 0
         with open_text(path, encoding) as (stream, sample):
             if sample.lstrip()[:1] in ("[", "{"):
                 raise InputError("the staff register must be a CSV file (it looks like JSON)", source=name)
             rows = CsvRows(stream, sample, name)
-            key_at = rows.index(*KEY_COLUMNS)
-            if key_at is None:
-                raise InputError(f"not a staff register: no user column ({', '.join(KEY_COLUMNS[:4])})",
-                                 source=name, place=f"line {rows.header_line}")
-            reader = _RowReader(rows, name, as_of, date_order)
-            user_at = rows.index(*USER_COLUMNS)
+            found = locate(rows.columns, columns or {})
+            keys = [where for key in IDENTIFIERS for where in found[key]]
+            if not keys:
+                raise InputError("not a staff register: no user column (user principal name, e-mail or user name; "
+                                 "name yours with --register-column upn=COLUMN)", source=name,
+                                 place=f"line {rows.header_line}")
+            reader = _RowReader(found, name, as_of, date_order)
             for line, row in rows:
                 if isinstance(row, BadRow):
                     raise InputError(row.problem, source=name, place=f"line {line}")
-                key = row[key_at].strip().casefold() if key_at < len(row) else ""
-                if not key:
-                    continue  # a person without an address cannot own a device record
+                ids = {row[i].strip().casefold() for i, _ in keys if i < len(row) and row[i].strip()}
+                if not ids:
+                    continue  # a person without an identifier cannot own a device record
                 person = reader.person(line, row)
-                if key in people:
-                    person = _conflict(name, people[key].line, line)
-                people[key] = person
-                if user_at is not None and user_at < len(row) and row[user_at].strip():
-                    aliases.setdefault(row[user_at].strip().casefold(), key)
-        return cls(people, aliases, name)
+                count += 1
+                for ident in ids:
+                    if ident in people and people[ident] is not person:
+                        people[ident] = _conflict(name, people[ident].line, line)
+                    else:
+                        people[ident] = person
+        return cls(people, name, count)
 
 
 def _conflict(name: str, first: int, second: int) -> Person:
@@ -98,96 +93,105 @@ def _conflict(name: str, first: int, second: int) -> Person:
     return Person(second, {}, {attr: reason for attr in REGISTER_ATTRIBUTES})
 
 
+Cells = list[tuple[str, str]]  # (text, column name)
+
+
 class _RowReader:
-    def __init__(self, rows: CsvRows, name: str, as_of: date, date_order: str):
-        self.name, self.as_of, self.date_order = name, as_of, date_order
-        self.home_office = rows.index(*HOME_OFFICE), HOME_OFFICE[0]
-        self.confidentiality = rows.index(*CONFIDENTIALITY), CONFIDENTIALITY[0]
-        self.training = rows.index(*TRAINING), TRAINING[0]
-        self.country = rows.index(*COUNTRY), COUNTRY[0]
-        self.header = rows.header
+    """The register's facts of one row; a fact spread over several columns is combined (see each reader)."""
+
+    def __init__(self, found: dict[str, list[tuple[int, str]]], name: str, as_of: date, date_order: str):
+        self.found, self.name, self.as_of, self.date_order = found, name, as_of, date_order
 
     def person(self, line: int, row: list[str]) -> Person:
         person = Person(line)
-        self._signed(person, row, "agreements.home_office", self.home_office)
-        self._signed(person, row, "agreements.confidentiality", self.confidentiality)
-        self._training(person, row)
-        self._country(person, row)
+        for key, attr in (("home_office_agreement", "agreements.home_office"),
+                          ("confidentiality", "agreements.confidentiality")):
+            if (cells := self._cells(person, row, key, (attr,))) is not None:
+                self._signed(person, attr, cells)
+        if (cells := self._cells(person, row, "training", ("training.age_days",))) is not None:
+            self._training(person, cells)
+        attrs = ("location.country", "location.jurisdiction")
+        if (cells := self._cells(person, row, "home_country", attrs)) is not None:
+            self._country(person, attrs, cells)
         return person
 
-    def _cell(self, person: Person, row: list[str], attrs: tuple[str, ...], where: tuple[int | None, str]
-              ) -> tuple[str, str] | None:
-        index, wanted = where
-        if index is None:
-            for attr in attrs:
-                person.problems[attr] = f"{self.name}: the register has no '{wanted}' column"
-            return None
-        column = self.header[index]
-        if index >= len(row):
-            for attr in attrs:
-                person.problems[attr] = f"{self.name} line {person.line}: missing column '{column}' (short row)"
-            return None
-        return row[index].strip(), column
+    def _cells(self, person: Person, row: list[str], key: str, attrs: tuple[str, ...]) -> Cells | None:
+        where = self.found[key]
+        if not where:
+            return self._unknown(person, attrs, f"{self.name}: the register has no {key} column")
+        short = [column for index, column in where if index >= len(row)]
+        if short:
+            return self._unknown(person, attrs, f"{self.name} line {person.line}: missing column '{short[0]}' "
+                                                "(short row)")
+        return [(row[index].strip(), column) for index, column in where]
 
-    def _date(self, person: Person, attrs: tuple[str, ...], text: str, column: str) -> date | None:
+    @staticmethod
+    def _unknown(person: Person, attrs: tuple[str, ...], reason: str) -> None:
+        for attr in attrs:
+            person.problems.setdefault(attr, reason)
+        return None
+
+    def _date(self, text: str, column: str, line: int) -> tuple[date | None, str | None]:
+        """(the day, None) or (None, why it cannot be read); (None, None) for a vendor's "never"."""
         try:
             moment = parse_datetime(text, date_order=self.date_order)
         except ValueError as exc:
-            for attr in attrs:
-                person.problems[attr] = f"{self.name} line {person.line}: {exc} in '{column}'"
-            return None
+            return None, f"{self.name} line {line}: {exc} in '{column}'"
         if moment is not None and moment.date() > self.as_of:
-            for attr in attrs:
-                person.problems[attr] = f"{self.name} line {person.line}: date '{text}' is in the future in '{column}'"
-            return None
-        return moment.date() if moment else None
+            return None, f"{self.name} line {line}: date '{text}' is in the future in '{column}'"
+        return (moment.date() if moment else None), None
 
-    def _signed(self, person: Person, row: list[str], attr: str, where: tuple[int | None, str]) -> None:
-        cell = self._cell(person, row, (attr,), where)
-        if cell is None:
-            return
-        text, column = cell
-        if blank(text):
-            person.values[attr] = False
-            return
-        try:
-            person.values[attr] = parse_bool(text)
-            return
-        except ValueError:
-            pass
-        if self._date(person, (attr,), text, column) is not None:
-            person.values[attr] = True
-        elif attr not in person.problems:
+    def _signed(self, person: Person, attr: str, cells: Cells) -> None:
+        """Signed if any column says so (yes/true or a date not in the future); else unknown if a cell cannot be
+        read, else not signed (empty cells)."""
+        problem = None
+        for text, column in cells:
+            if blank(text):
+                continue
+            try:
+                verdict = parse_bool(text)
+            except ValueError:
+                day, why = self._date(text, column, person.line)
+                verdict, problem = day is not None, problem or why
+            if verdict:
+                person.values[attr] = True
+                return
+        if problem:
+            person.problems[attr] = problem
+        else:
             person.values[attr] = False
 
-    def _training(self, person: Person, row: list[str]) -> None:
+    def _training(self, person: Person, cells: Cells) -> None:
+        """Age of the most recent training in any column; null (never trained) when every cell is empty."""
         attr = "training.age_days"
-        cell = self._cell(person, row, (attr,), self.training)
-        if cell is None:
-            return
-        text, column = cell
-        if blank(text):
-            person.values[attr] = None  # never trained
-            return
-        day = self._date(person, (attr,), text, column)
-        if attr not in person.problems:
-            person.values[attr] = age_days(day, self.as_of) if day else None
+        days = []
+        for text, column in cells:
+            if blank(text):
+                continue
+            day, why = self._date(text, column, person.line)
+            if why:
+                person.problems[attr] = why
+                return
+            if day is not None:
+                days.append(day)
+        person.values[attr] = age_days(max(days), self.as_of) if days else None
 
-    def _country(self, person: Person, row: list[str]) -> None:
-        attrs = ("location.country", "location.jurisdiction")
-        cell = self._cell(person, row, attrs, self.country)
-        if cell is None:
+    def _country(self, person: Person, attrs: tuple[str, ...], cells: Cells) -> None:
+        """The home country; unknown when no column gives one or two columns disagree."""
+        countries = {}
+        for text, column in cells:
+            if blank(text):
+                continue
+            try:
+                countries.setdefault(parse_country(text), column)
+            except ValueError as exc:
+                self._unknown(person, attrs, f"{self.name} line {person.line}: {exc} in '{column}'")
+                return
+        if len(countries) != 1:
+            columns = "', '".join(column for _, column in cells)
+            why = "no home country" if not countries else "different countries"
+            self._unknown(person, attrs, f"{self.name} line {person.line}: {why} in '{columns}'")
             return
-        text, column = cell
-        if blank(text):
-            for attr in attrs:
-                person.problems[attr] = f"{self.name} line {person.line}: no home country in '{column}'"
-            return
-        try:
-            country = parse_country(text)
-        except ValueError as exc:
-            for attr in attrs:
-                person.problems[attr] = f"{self.name} line {person.line}: {exc} in '{column}'"
-            return
+        country = next(iter(countries))
         person.values["location.country"] = country
         person.values["location.jurisdiction"] = jurisdiction_of_country(country)

@@ -12,13 +12,14 @@ import codecs
 import csv
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from policycheck.errors import InputError
+from policycheck.registry import did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,41 @@ class BadRow:
     problem: str
 
 
+class Header:
+    """A CSV header: column positions by name (case-insensitive). A name the header holds twice is refused
+    when it is looked up, since either column could be the one meant."""
+
+    def __init__(self, names: Sequence[str], source: str, line: int = 1):
+        self.names = list(names)
+        self.source, self.line = source, line
+        self._positions: dict[str, list[int]] = {}
+        for index, name in enumerate(self.names):
+            if name.strip():
+                self._positions.setdefault(name.casefold(), []).append(index)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def position(self, name: str) -> int | None:
+        """Where column ``name`` is, or None; InputError if the header names it twice."""
+        found = self._positions.get(name.casefold())
+        if not found:
+            return None
+        if len(found) > 1:
+            numbers = " and ".join(str(i + 1) for i in found)
+            raise InputError(f"the header has column '{self.names[found[0]]}' {len(found)} times (columns "
+                             f"{numbers}); rename or remove all but one", source=self.source, place=f"line {self.line}")
+        return found[0]
+
+    def require(self, name: str, why: str) -> int:
+        """Position of ``name``; InputError with a did-you-mean when the file has no such column."""
+        index = self.position(name)
+        if index is None:
+            raise InputError(f"no column '{name}' ({why}){did_you_mean(name, [n for n in self.names if n])}",
+                             source=self.source, place=f"line {self.line}")
+        return index
+
+
 class CsvRows:
     """The header and the data rows of a CSV file, each row with the line it starts on."""
 
@@ -198,6 +234,7 @@ class CsvRows:
             raise InputError("the file is empty", source=name)
         self.header_line = first[0]
         self.header = [h.strip().lstrip("\ufeff").strip('"') for h in first[1]]
+        self.columns = Header(self.header, name, self.header_line)
 
     def _next(self) -> tuple[int, list[str] | BadRow] | None:
         while True:
@@ -220,11 +257,3 @@ class CsvRows:
     def __iter__(self) -> Iterator[tuple[int, list[str] | BadRow]]:
         while (item := self._next()) is not None:
             yield item
-
-    def index(self, *names: str) -> int | None:
-        """Position of the first of ``names`` present in the header (case-insensitive), or None."""
-        folded = [h.casefold() for h in self.header]
-        for name in names:
-            if name.casefold() in folded:
-                return folded.index(name.casefold())
-        return None

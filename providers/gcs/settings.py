@@ -45,7 +45,7 @@ class GcsSettings(Settings):
         for index, text in enumerate(self.buckets):
             project, _, bucket = text.partition("/")
             if not PROJECT_ID.match(project) or not BUCKET_NAME.match(bucket):
-                raise ConfigError(f"gcs.buckets[{index}]: '{text}' is not PROJECT/BUCKET "
+                raise ConfigError(f"buckets[{index}]: '{text}' is not PROJECT/BUCKET "
                                   "(e.g. acme-support/ticket-files)")
 
     @property

@@ -7,7 +7,7 @@ import json
 import pytest
 from core_support import rule_text, store
 
-from policycheck.config import load_config
+from policycheck.resolution import resolve
 
 
 @pytest.fixture
@@ -75,10 +75,11 @@ def test_without_a_config_file_defaults_apply(tmp_path):
     old = os.getcwd()
     os.chdir(tmp_path)
     try:
-        config = load_config(None, {})
+        resolved = resolve(None, {})
     finally:
         os.chdir(old)
-    assert config.source is None and config.data == {}
+    assert resolved.config_source is None and resolved.providers == {}
+    assert resolved.run.fail_on == "low" and resolved.run.workers == 16
 
 
 @pytest.mark.parametrize(("text", "place", "fragment"), [

@@ -30,6 +30,7 @@ class InventorySource:
     date_order: str = "mdy"  # how to read 03/04/2026: mdy (US, Intune's default) or dmy
     encoding: str | None = None
     shard: tuple[int, int] = (0, 1)  # (index, count): read only every count-th device, starting at index
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column mapping of our own CSV format: key -> columns
 
     @property
     def name(self) -> str:
@@ -50,6 +51,9 @@ class Sample:
 
     text: str
     header: list[str] = field(default_factory=list)
+    header_line: int = 1
+    delimiter: str = ","
+    aliases: frozenset[str] = frozenset()  # column names a mapping supplies (the keys of mapped columns present)
 
     @cached_property
     def syntax(self) -> str:
@@ -62,7 +66,7 @@ class Sample:
 
     @cached_property
     def columns(self) -> frozenset[str]:
-        return frozenset(h.casefold() for h in self.header)
+        return frozenset(h.casefold() for h in self.header) | self.aliases
 
     def has_keys(self, *names: str) -> int:
         return sum(1 for n in names if n in self.keys)
@@ -84,6 +88,10 @@ class InventoryFormat(abc.ABC):
     @abc.abstractmethod
     def score(self, sample: Sample) -> int:
         """0 when the sample is not this format; higher is surer (a few matching names each count 1)."""
+
+    def check(self, sample: Sample, source: InventorySource) -> None:
+        """Raise InputError now for a problem the start of the file already shows (nothing by default)."""
+        return None
 
     @abc.abstractmethod
     def read(self, stream: TextIO, sample: Sample, source: InventorySource) -> Iterator[Item]:

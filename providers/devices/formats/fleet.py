@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..columns import NONE, Column, Identity, blank, read_object
-from ..normalise import enum, os_family, os_version, parse_bool, parse_datetime
+from ..normalise import enum, os_family, os_name, os_version, parse_bool, parse_datetime
 from ..record import DeviceRecord
 from . import InventorySource, Sample, register_format
 from .tabular import CsvFormat, JsonFormat
@@ -50,7 +50,10 @@ def failing_count(value: Any) -> str:
 COLUMNS = (
     Column("encryption.at_rest", ("disk_encryption_enabled", "mdm.os_settings.disk_encryption.status",
                                   "mdm.macos_settings.disk_encryption"), disk_encryption),
-    Column("os.name", ("platform", "os_version"), os_family),
+    # os_version ("Ubuntu 22.04.5 LTS", "Fedora Linux 41.0.0") names the distribution; platform ("ubuntu", "darwin",
+    # "windows", "rhel", "chrome") the platform, per the Fleet REST API host object
+    Column("os.name", ("os_version", "platform"), os_name),
+    Column("os.family", ("platform", "os_version"), os_family),
     Column("os.version", ("os_version",), os_version),
     Column("last_seen", ("seen_time",), parse_datetime),
     Column("managed", ("mdm.enrollment_status",), MDM_ENROLMENT),

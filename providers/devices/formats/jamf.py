@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..columns import Column, Identity, lookup, read_object
-from ..normalise import os_family, os_version, parse_bool, parse_datetime
+from ..normalise import os_family, os_name, os_version, parse_bool, parse_datetime
 from ..record import DeviceRecord
 from . import InventorySource, Sample, register_format
 from .tabular import JsonFormat, not_reported
@@ -31,7 +31,8 @@ DISK_STATUS: dict[str, bool | None] = {
 }
 
 COLUMNS = (
-    Column("os.name", ("operatingSystem.name", "general.platform"), os_family),
+    Column("os.name", ("operatingSystem.name", "general.platform"), os_name),
+    Column("os.family", ("operatingSystem.name", "general.platform"), os_family),
     Column("os.version", ("operatingSystem.version",), os_version),
     Column("last_seen", ("general.lastContactTime", "general.reportDate"), parse_datetime),
     Column("managed", ("general.remoteManagement.managed",), parse_bool),

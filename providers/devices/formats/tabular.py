@@ -13,7 +13,7 @@ from ..columns import Column, CsvTable, Identity, read_object
 from ..jsonstream import Envelope, JsonStream
 from ..normalise import parse_datetime
 from ..record import DeviceRecord
-from ..textio import CsvRows
+from ..textio import CsvRows, Header
 from . import InventoryFormat, InventorySource, Item, Sample
 
 
@@ -32,19 +32,35 @@ class CsvFormat(InventoryFormat):
 
     def read(self, stream: TextIO, sample: Sample, source: InventorySource) -> Iterator[Item]:
         rows = CsvRows(stream, sample.text, source.name)
-        table = CsvTable(self.name, source.name, rows.header, self.bind(source), self.identity,
-                         not_reported(self.title, self.absent))
-        if not table.has_identity:
-            names = ", ".join(repr(n) for n in self.identity.all_names()[:4])
-            raise InputError(f"not a {self.title}: none of the columns {names} is in the header "
-                             f"(delimiter '{rows.delimiter}')", source=source.name, place=f"line {rows.header_line}")
+        table = self.table(rows.columns, source, rows.delimiter)
         for ordinal, (line, row) in enumerate(rows):
             if source.mine(ordinal):
                 yield self.finish(table.read(line, row))
 
+    def check(self, sample: Sample, source: InventorySource) -> None:
+        header = Header(sample.header, source.name, sample.header_line)
+        self.table(header, source, sample.delimiter)
+
+    def table(self, header: Header, source: InventorySource, delimiter: str) -> CsvTable:
+        """The column table bound to ``header``; InputError for a duplicate or missing column the reader needs."""
+        columns, identity = self.bind(source), self.bind_identity(source)
+        for key, names in source.columns:
+            for name in names:
+                header.require(name, f"mapped to '{key}' by the inventory column mapping")
+        table = CsvTable(self.name, header, columns, identity, not_reported(self.title, self.absent))
+        if not table.has_identity:
+            names = ", ".join(repr(n) for n in identity.all_names()[:4])
+            raise InputError(f"not a {self.title}: none of the columns {names} is in the header "
+                             f"(delimiter '{delimiter}')", source=source.name, place=f"line {header.line}")
+        return table
+
     def bind(self, source: InventorySource) -> Sequence[Column]:
         """The column table for ``source``, its dates read in the file's date order."""
         return with_date_order(self.columns, source.date_order)
+
+    def bind_identity(self, source: InventorySource) -> Identity:
+        """Where ``source`` keeps the identifying fields (hook for a format with a column mapping)."""
+        return self.identity
 
     def finish(self, rec: DeviceRecord) -> DeviceRecord:
         """Derive what the table alone cannot (hook for subclasses)."""

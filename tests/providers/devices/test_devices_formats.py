@@ -100,7 +100,7 @@ def test_fleet_host_list(fixture, register):
     windows = devices["CS-DE-LT-0142"]
     assert windows.get("os.version") == "10.0.22631.4460"  # the build, not "11" from "Windows 11 ..."
     linux = devices["cs-de-lin-0002"]
-    assert linux.get("managed") is False and linux.get("os.name") == "Linux"
+    assert linux.get("managed") is False and linux.get("os.name") == "Ubuntu" and linux.get("os.family") == "Linux"
     assert linux.get("owner") == "kevin.miller@example.com"  # end_users when no device mapping
     assert linux.get("last_seen_days") == 93
     assert isinstance(sophie.get("firewall.enabled"), Unknown)  # no policy says anything about it
@@ -153,7 +153,8 @@ def test_osquery_snapshot_log(fixture, register):
     assert mac.get("encryption.at_rest") is False and mac.get("firewall.enabled") is False
     assert mac.get("owner") == "jonas.berg@example.com" and mac.get("location.country") == "NO"
     assert mac.get("last_seen_days") == 3
-    assert linux.get("os.name") == "Linux" and linux.get("os.version") == "22.04.5"
+    assert linux.get("os.name") == "Ubuntu" and linux.get("os.family") == "Linux"
+    assert linux.get("os.version") == "22.04.5"
     assert linux.get("encryption.at_rest") is True
 
 

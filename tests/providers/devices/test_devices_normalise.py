@@ -13,6 +13,7 @@ from policycheck.privacy import Pseudonymiser
 from policycheck.providers.devices.normalise import (
     age_days,
     os_family,
+    os_name,
     os_version,
     parse_bool,
     parse_country,
@@ -115,19 +116,40 @@ def test_bool_parser_accepts_or_raises_value_error(value):
         assert "expected true or false" in str(exc)
 
 
-@pytest.mark.parametrize(("text", "family"), [
-    ("darwin", "macOS"), ("Mac OS X", "macOS"), ("Mac", "macOS"), ("Microsoft Windows 11 Enterprise", "Windows"),
-    ("windows", "Windows"), ("ubuntu", "Linux"), ("Debian GNU/Linux", "Linux"), ("rhel", "Linux"),
-    ("iPadOS", "iOS"), ("Android", "Android"), ("chrome", "ChromeOS"), ("Haiku", "Haiku"),
+# osquery os_version.name/platform, Fleet platform/os_version, Graph operatingSystem, Jamf operatingSystem.name
+@pytest.mark.parametrize(("text", "name", "family"), [
+    ("darwin", "macOS", "macOS"), ("Mac OS X", "macOS", "macOS"), ("Mac", "macOS", "macOS"),
+    ("Microsoft Windows 11 Enterprise", "Windows", "Windows"), ("windows", "Windows", "Windows"),
+    ("ubuntu", "Ubuntu", "Linux"), ("Ubuntu 22.04.5 LTS", "Ubuntu", "Linux"), ("Debian GNU/Linux", "Debian", "Linux"),
+    ("rhel", "RHEL", "Linux"), ("Red Hat Enterprise Linux", "RHEL", "Linux"),
+    ("Fedora Linux 41.0.0", "Fedora", "Linux"),
+    ("Linux Mint", "Linux Mint", "Linux"), ("amzn", "Amazon Linux", "Linux"),
+    ("iPadOS", "iOS", "iOS"), ("Android", "Android", "Android"), ("chrome", "ChromeOS", "ChromeOS"),
 ])
-def test_os_families(text, family):
-    assert os_family(text) == family
+def test_os_name_keeps_the_distribution_and_family_groups_it(text, name, family):
+    assert os_name(text) == name and os_family(text) == family
+
+
+@pytest.mark.parametrize("text", ["1", "4", "Haiku", "Unknown", "Gänseblümchen", ""])
+def test_os_parsers_refuse_codes_and_unknown_text(text):
+    """Defect 1: a bare enum code or unknown text is never passed through as a name, so a fallback can run."""
+    for parse in (os_name, os_family):
+        with pytest.raises(ValueError):
+            parse(text)
+
+
+def test_a_bare_linux_is_a_family_without_a_distribution():
+    assert os_family("Linux") == "Linux"
+    with pytest.raises(ValueError, match="not the distribution"):
+        os_name("Linux")
 
 
 def test_countries():
     assert parse_country(" de ") == "DE" and parse_country("UK") == "GB"
-    with pytest.raises(ValueError):
-        parse_country("Germany")
+    assert parse_country("Deutschland") == "DE" and parse_country("österreich") == "AT"
+    for bad in ("Germania", "DEU", "1"):
+        with pytest.raises(ValueError):
+            parse_country(bad)
 
 
 @given(st.emails())

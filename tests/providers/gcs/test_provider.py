@@ -36,7 +36,7 @@ def test_resource_type_exposes_the_shared_vocabulary():
     ({"projects": ["Acme Support"]}, "gcs: projects[0]: 'Acme Support' is not a GCP project id"),
     ({"projects": ["acme-support", "x"]}, "gcs: projects[1]: 'x' is not a GCP project id"),
     ({"projects": ["acme-support"], "timeout": 0}, "gcs: timeout: 0 is not a positive number"),
-    ({"buckets": ["just-a-bucket"]}, "gcs.buckets[0]: 'just-a-bucket' is not PROJECT/BUCKET"),
+    ({"buckets": ["just-a-bucket"]}, "gcs: buckets[0]: 'just-a-bucket' is not PROJECT/BUCKET"),
     ({"project": ["acme-support"]}, "gcs: unknown setting 'project'"),
 ])
 def test_bad_settings_are_one_line_config_errors(config, message):
