@@ -37,6 +37,7 @@ ORG_KEYS = frozenset({"aws:principalorgid"})
 class PolicyVerdict:
     public: bool = False
     public_statements: tuple[str, ...] = ()
+    everyone_statements: tuple[str, ...] = ()  # Allow statements to everyone, public or restricted
     tls_enforced: bool = False
     accounts: tuple[str, ...] = ()  # other accounts named as principals
     external: tuple[str, ...] = ()  # other accounts (ids) or canonical users that gain access
@@ -81,6 +82,7 @@ def evaluate_policy(document: str | dict[str, Any] | None, *, service: str, reso
     return PolicyVerdict(
         public=bool(public),
         public_statements=tuple(s.sid for s in public),
+        everyone_statements=tuple(s.sid for s in granting if s.to_everyone),
         tls_enforced=any(_enforces_tls(s, service, resources) for s in statements),
         accounts=_accounts(statements, own_account),
         external=_external(granting, own_account, own_canonical),
