@@ -13,6 +13,8 @@ from policycheck.errors import ConfigError
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 #: Bucket names (JSON API): 3-222 characters of lower-case letters, digits, - _ and dots.
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+#: DNS domain names (lower-case labels separated by dots).
+DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -28,6 +30,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "anonymous": {"type": "boolean", "description": "Send no credentials (local emulators)."},
         "timeout": {"type": "number", "exclusiveMinimum": 0,
                     "description": "Seconds per request, retries included (default 60)."},
+        "allowed_domains": {"type": "array", "items": {"type": "string", "pattern": DOMAIN.pattern},
+                            "description": "Your organisation's own domains (e.g. acme.example, or "
+                                           "PROJECT.iam.gserviceaccount.com of sibling projects): IAM members and "
+                                           "ACL entities of these domains are not external principals."},
     },
 }
 
@@ -40,6 +46,7 @@ class GcsSettings:
     endpoint: str | None = None
     anonymous: bool = False
     timeout: float = 60.0
+    allowed_domains: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GcsSettings:
@@ -54,6 +61,10 @@ class GcsSettings:
                 raise ConfigError(f"gcs.projects[{index}]: '{project}' is not a GCP project id "
                                   "(6-30 lower-case letters, digits and hyphens)")
         buckets = tuple(_bucket_ref(index, text) for index, text in enumerate(_strings(config, "buckets")))
+        domains = [d.lower() for d in _strings(config, "allowed_domains")]
+        for index, domain in enumerate(domains):
+            if not DOMAIN.match(domain):
+                raise ConfigError(f"gcs.allowed_domains[{index}]: '{domain}' is not a domain name (e.g. acme.example)")
         timeout = config.get("timeout", 60.0)
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             raise ConfigError(f"gcs.timeout: expected a positive number of seconds, got {timeout!r}")
@@ -64,6 +75,7 @@ class GcsSettings:
             endpoint=_optional_string(config, "endpoint"),
             anonymous=bool(config.get("anonymous", False)),
             timeout=float(timeout),
+            allowed_domains=frozenset(domains),
         )
 
 
