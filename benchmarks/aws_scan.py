@@ -14,7 +14,10 @@ some RDS instances, Aurora clusters and DynamoDB tables, and runs the real CLI
 (b) the built-in pack gdpr-customer-service, over every resource type.
 
 It prints wall time, peak RSS of the scanning process, the requests counted at the server and
-requests per bucket (S3 requests only, for comparison), so linearity in N is visible.
+requests per bucket (S3 requests only, for comparison), so linearity in N is visible, and the
+requests the public-exposure cross-check adds: GetBucketPolicyStatus (asked only for buckets whose
+policy policycheck judged and the public access block leaves in force) and access point reads
+(only for buckets whose policy delegates to access points; none in this estate).
 """
 
 from __future__ import annotations
@@ -207,6 +210,8 @@ def scan(server: Server, label: str, policy: str, regions: tuple[str, ...], work
     requests = server.requests()
     return {"label": label, "wall": wall, "rss_mb": usage.ru_maxrss / 1024,
             "requests": sum(requests["services"].values()), "by_service": requests["services"],
+            "policy_status": sum(n for op, n in requests["operations"].items() if op.endswith(" policyStatus")),
+            "access_points": sum(n for op, n in requests["operations"].items() if "accesspoint" in op),
             "operations": requests["operations"], "findings": len(report["findings"]),
             "errors": sum(1 for f in report["findings"] if f["result"] == "error"),
             "error_messages": sorted({f["message"] for f in report["findings"] if f["result"] == "error"})}
@@ -233,11 +238,11 @@ def main() -> None:
         finally:
             server.stop()
     print(f"\n{'buckets':>7}  {'scan':<22} {'wall s':>7} {'ms/bucket':>9} {'RSS MB':>7} {'requests':>8} "
-          f"{'S3 req/bucket':>13}  {'findings':>8} {'errors':>6}")
+          f"{'S3 req/bucket':>13} {'PolicyStatus':>12} {'AP req':>6}  {'findings':>8} {'errors':>6}")
     for r in rows:
         print(f"{r['buckets']:>7}  {r['label']:<22} {r['wall']:>7.1f} {1000 * r['wall'] / r['buckets']:>9.1f} "
-              f"{r['rss_mb']:>7.0f} {r['requests']:>8} {r['by_service'].get('s3', 0) / r['buckets']:>13.2f}  "
-              f"{r['findings']:>8} {r['errors']:>6}")
+              f"{r['rss_mb']:>7.0f} {r['requests']:>8} {r['by_service'].get('s3', 0) / r['buckets']:>13.2f} "
+              f"{r['policy_status']:>12} {r['access_points']:>6}  {r['findings']:>8} {r['errors']:>6}")
 
 
 def _line(r: dict[str, Any]) -> str:

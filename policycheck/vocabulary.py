@@ -31,6 +31,8 @@ DATA_STORE = (
     A("access.public", "bool", "Anyone on the internet (or any authenticated user of the cloud) can read or write."),
     A("access.public_via", "list", "How it is public: acl, policy, iam, endpoint."),
     A("access.public_access_blocked", "bool", "A public-access block/prevention setting overrides public grants."),
+    A("access.external_principals", "list", "Accounts, organisations or members outside the store's own account or "
+      "organisation that a policy, ACL or IAM binding grants access (AWS account ids or canonical ids, GCS members)"),
     *LOCATION,
     A("replication.regions", "list", "Regions of replicas, read replicas or replication destinations."),
     A("replication.jurisdictions", "list", "Jurisdictions of those regions."),

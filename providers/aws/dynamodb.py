@@ -19,7 +19,7 @@ from .cloudtrail import APIS as TRAIL_APIS
 from .cloudtrail import logs_reads
 from .groups import Group, TypeSpec, fetchers, resource_type
 from .s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
-from .scope import KMS_DESCRIBE_KEY, Scope, location, replication
+from .scope import DESCRIBE_ORGANIZATION, KMS_DESCRIBE_KEY, Scope, location, replication
 
 TYPE_NAME = "aws.dynamodb.table"
 DEFAULT_PITR_DAYS = 35
@@ -117,6 +117,16 @@ def _policy(t: Table) -> dict[str, Any]:
             "encryption.in_transit_enforced": verdict.tls_enforced, "raw.policy_accounts": list(verdict.accounts)}
 
 
+def _external(t: Table) -> dict[str, Any]:
+    """Other accounts and organisations the resource policy lets in (GetResourcePolicy)."""
+    verdict = t.policy()
+    found = set(verdict.external)
+    if verdict.organisations:
+        own = t.scope.organisation()
+        found |= {org for org in verdict.organisations if org != own}
+    return {"access.external_principals": sorted(found)}
+
+
 def _logging(t: Table) -> dict[str, Any]:
     return {"logging.access_logging": logs_reads(t.scope, t.region, "dynamodb", t.arn)}
 
@@ -131,6 +141,7 @@ GROUPS: dict[str, Group] = {
     "ttl": Group(("retention.mechanism", "retention.max_age_days", "raw.ttl_attribute"), (APIS["ttl"],), _ttl),
     "policy": Group(("access.public", "access.public_via", "encryption.in_transit_enforced", "raw.policy_accounts"),
                     (APIS["policy"],), _policy),
+    "external": Group(("access.external_principals",), (APIS["policy"], DESCRIBE_ORGANIZATION), _external),
     "logging": Group(("logging.access_logging",), TRAIL_APIS, _logging),
 }
 

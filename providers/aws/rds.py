@@ -67,6 +67,7 @@ def _common(db: dict[str, Any], region: str) -> dict[str, Any]:
         "encryption.at_rest": encrypted,
         "encryption.kms_key": db.get("KmsKeyId") if encrypted else None,
         "access.public_access_blocked": None,
+        "access.external_principals": [],  # RDS has no resource policy or ACL that could name another account
         "retention.mechanism": [],
         "retention.max_age_days": None,
         "retention.soft_delete_days": 0,  # nothing soft-deleted; backups are backup.*

@@ -15,16 +15,17 @@ from typing import Any
 
 from policycheck.attributes import AttributeSpec as A
 from policycheck.errors import CollectionError
-from policycheck.model import Resource
+from policycheck.model import Resource, Unknown
 
 from .calls import Answers, api, call, paginate
 from .cloudtrail import APIS as TRAIL_APIS
 from .cloudtrail import logs_reads
 from .groups import Group, TypeSpec, fetchers, resource_type
-from .s3_access import ALL_BLOCKED, acl_public_grants, effective_block
+from .s3_access import ALL_BLOCKED, acl_external_grants, acl_public_grants, effective_block
+from .s3_exposure import ACCESS_POINT_APIS, POLICY_STATUS, Exposure, access_point_exposure, cross_check
 from .s3_lifecycle import expiration_days, has_expiry, noncurrent_days
 from .s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
-from .scope import KMS_DESCRIBE_KEY, Scope, location, replication
+from .scope import DESCRIBE_ORGANIZATION, KMS_DESCRIBE_KEY, Scope, location, replication
 
 TYPE_NAME = "aws.s3.bucket"
 
@@ -48,6 +49,7 @@ APIS = {
     "logging": api("s3", "GetBucketLogging", "s3:GetBucketLogging"),
     "replication": api("s3", "GetBucketReplication", "s3:GetReplicationConfiguration",
                        "ReplicationConfigurationNotFoundError"),
+    "policy_status": POLICY_STATUS,
 }
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
@@ -72,10 +74,13 @@ class Bucket:
         arn = f"arn:{self.scope.partition}:s3:::{self.name}"
         return [arn, f"{arn}/*"]
 
+    def account_flags(self) -> dict[str, Any]:
+        account = self.scope.once((), ACCOUNT_BLOCK, None, AccountId=self.scope.account)
+        return (account or {}).get("PublicAccessBlockConfiguration") or {}
+
     def block(self) -> dict[str, bool]:
         """Effective public access block; the bucket's own block is not read when the account's covers all."""
-        account = self.scope.once((), ACCOUNT_BLOCK, None, AccountId=self.scope.account)
-        account_flags = (account or {}).get("PublicAccessBlockConfiguration") or {}
+        account_flags = self.account_flags()
         if all(account_flags.get(flag) for flag in ALL_BLOCKED):
             return effective_block(account_flags, {})
         bucket = self.answers["block"]
@@ -86,6 +91,19 @@ class Bucket:
         if not answer or not answer.get("Policy"):
             return NO_POLICY
         return evaluate_policy(answer["Policy"], service="s3", resources=self.arns, own_account=self.scope.account)
+
+    def exposure(self) -> Exposure:
+        """The policy route: our verdict cross-checked with S3's, then the access points it delegates to."""
+        answer = self.answers["policy"]
+        if not answer or not answer.get("Policy"):
+            return Exposure(False)
+        ours = self.policy()
+        judged = cross_check(ours, lambda: self.answers["policy_status"])
+        if judged.public is not False or not ours.access_point_accounts:
+            return judged
+        points = access_point_exposure(self.scope.client("s3control", self.region), self.scope.account, self.name,
+                                       ours.access_point_accounts, self.block(), self.account_flags())
+        return Exposure(points.public, points.via, judged.statements, judged.aws_public, points.access_points)
 
     def encryption(self) -> tuple[str | None, str | None]:
         """Default encryption algorithm and KMS key (None, None when there is none)."""
@@ -155,12 +173,32 @@ def _access(b: Bucket) -> dict[str, Any]:
         grants = acl_public_grants(b.answers["acl"] or {})
         if grants:
             via.append("acl")
+    exposure = Exposure(False)
     if not flags["RestrictPublicBuckets"]:
-        statements = b.policy().public_statements
-        if statements:
-            via.append("policy")
-    return {"access.public": bool(via), "access.public_via": via, "raw.acl_public_grants": grants,
-            "raw.policy_public_statements": list(statements)}
+        exposure = b.exposure()
+        statements = exposure.statements
+        via.extend(exposure.via)
+    public: bool | Unknown = exposure.public
+    if grants or exposure.public is True:
+        public = True  # a public ACL or a public policy route is certain, whatever else is unknown
+    return {"access.public": public, "access.public_via": via, "raw.acl_public_grants": grants,
+            "raw.policy_public_statements": list(statements), "raw.policy_status_public": exposure.aws_public,
+            "raw.public_access_points": list(exposure.access_points)}
+
+
+def _external(b: Bucket) -> dict[str, Any]:
+    """Other accounts (ids, canonical ids) and organisations that the ACL or the policy lets in."""
+    acl = b.answers["acl"] or {}
+    owner = (acl.get("Owner") or {}).get("ID")
+    found = set(acl_external_grants(acl, owner))
+    verdict = b.policy()
+    # RestrictPublicBuckets "blocks public and cross-account access derived from any public ... bucket policy"
+    if not (verdict.public and b.block()["RestrictPublicBuckets"]):
+        found |= {p for p in verdict.external if p != owner}
+        if verdict.organisations:
+            own = b.scope.organisation()
+            found |= {org for org in verdict.organisations if org != own}
+    return {"access.external_principals": sorted(found)}
 
 
 def _tls(b: Bucket) -> dict[str, Any]:
@@ -240,8 +278,12 @@ GROUPS: dict[str, Group] = {
     "key_management": Group(("encryption.key_management",), (APIS["encryption"], KMS_DESCRIBE_KEY), _key_management),
     "public_access_block": Group(("access.public_access_blocked", "raw.public_access_block"),
                                  (ACCOUNT_BLOCK, APIS["block"]), _public_access_block),
-    "access": Group(("access.public", "access.public_via", "raw.acl_public_grants", "raw.policy_public_statements"),
-                    (ACCOUNT_BLOCK, APIS["block"], APIS["acl"], APIS["policy"]), _access),
+    "access": Group(("access.public", "access.public_via", "raw.acl_public_grants", "raw.policy_public_statements",
+                     "raw.policy_status_public", "raw.public_access_points"),
+                    (ACCOUNT_BLOCK, APIS["block"], APIS["acl"], APIS["policy"], POLICY_STATUS, *ACCESS_POINT_APIS),
+                    _access),
+    "external": Group(("access.external_principals",), (ACCOUNT_BLOCK, APIS["block"], APIS["acl"], APIS["policy"],
+                                                        DESCRIBE_ORGANIZATION), _external),
     "tls": Group(("encryption.in_transit_enforced",), (APIS["policy"],), _tls),
     "policy": Group(("raw.policy_accounts",), (APIS["policy"],), _policy_accounts),
     "lifecycle": Group(("raw.lifecycle_*",), (APIS["lifecycle"],), _lifecycle),
@@ -264,6 +306,9 @@ RAW = (
     A("raw.public_access_block", "map", "Effective public access block flags (account OR bucket)."),
     A("raw.acl_public_grants", "list", "Permissions the ACL grants to AllUsers/AuthenticatedUsers (when not moot)."),
     A("raw.policy_public_statements", "list", "Sids of bucket-policy statements that make the bucket public."),
+    A("raw.policy_status_public", "bool", "S3's own verdict (GetBucketPolicyStatus IsPublic), asked only when "
+      "policycheck judged a policy that the public access block does not make moot; null when not asked."),
+    A("raw.public_access_points", "list", "Access points the bucket policy delegates to whose own policy is public."),
     A("raw.policy_accounts", "list", "Other AWS accounts the bucket policy grants access to (e.g. a processor)."),
     A("raw.lifecycle_rules", "int", "Enabled lifecycle rules (any action, any filter)."),
     A("raw.lifecycle_expiration_days", "int", "Days after which a lifecycle rule covering every object expires it."),

@@ -25,3 +25,15 @@ def acl_public_grants(acl: Mapping[str, Any]) -> list[str]:
         if group:
             found.append(f"{group}:{grant.get('Permission', '')}")
     return sorted(set(found))
+
+
+def acl_external_grants(acl: Mapping[str, Any], owner: str | None) -> list[str]:
+    """Canonical ids (or e-mail grantees) other than the bucket owner that the ACL grants anything."""
+    found = set()
+    for grant in acl.get("Grants", []):
+        grantee = grant.get("Grantee") or {}
+        if grantee.get("Type") == "CanonicalUser" and grantee.get("ID") and grantee["ID"] != owner:
+            found.add(grantee["ID"])
+        elif grantee.get("Type") == "AmazonCustomerByEmail" and grantee.get("EmailAddress"):
+            found.add(grantee["EmailAddress"])
+    return sorted(found)

@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # the SDK loads only when a scan runs
     from .accounts import Target
 
 KMS_DESCRIBE_KEY = api("kms", "DescribeKey", "kms:DescribeKey")
+DESCRIBE_ORGANIZATION = api("organizations", "DescribeOrganization", "organizations:DescribeOrganization",
+                            "AWSOrganizationsNotInUseException")
 
 
 @dataclass
@@ -38,6 +40,11 @@ class Scope:
         """One account-wide answer, requested once per run (e.g. the account's public access block)."""
         return self.cache.get((self.account, region, spec.operation, *key),
                               lambda: call(self.client(spec.service, region), spec, **params))
+
+    def organisation(self) -> str | None:
+        """The account's AWS Organizations id (one request per account), None when it belongs to none."""
+        answer = self.once((), DESCRIBE_ORGANIZATION, None) or {}
+        return (answer.get("Organization") or {}).get("Id")
 
     def key_management(self, key_id: str | None, region: str) -> str:
         """provider-managed or customer-managed, from the KMS key's manager (one DescribeKey per key)."""

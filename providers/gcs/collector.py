@@ -19,6 +19,7 @@ from policycheck.provider import CollectPlan
 
 from .api import GcsApi, ProjectDenied
 from .locations import location_code
+from .members import Home, external_members
 from .normalise import (
     access_attributes,
     core_attributes,
@@ -29,7 +30,7 @@ from .normalise import (
     requester_pays,
     uniform_access,
 )
-from .schema import ACCESS, BUCKET
+from .schema import ACCESS, BUCKET, EXTERNAL
 
 PROVIDER = "gcs"
 
@@ -41,10 +42,12 @@ def resource_id(project: str, bucket: str) -> str:
 class Collector:
     """Builds the resources of a plan from a :class:`GcsApi`."""
 
-    def __init__(self, api: GcsApi, plan: CollectPlan, report_problem: Callable[[str, str], None]):
+    def __init__(self, api: GcsApi, plan: CollectPlan, report_problem: Callable[[str, str], None],
+                 allowed_domains: frozenset[str] = frozenset()):
         self.api = api
         self.report_problem = report_problem
-        self.wants_access = plan.wants_group(BUCKET, ACCESS)
+        self.allowed_domains = allowed_domains
+        self.wants_access = plan.wants_group(BUCKET, ACCESS) or plan.wants_group(BUCKET, EXTERNAL)
         self.workers = max(1, plan.max_workers)
 
     def listed(self, projects: tuple[str, ...]) -> list[Resource]:
@@ -95,6 +98,7 @@ class Collector:
 
     def resource(self, project: str, bucket: Mapping[str, Any]) -> Resource:
         name = str(bucket["name"])
+        reads = BucketReads(self.api, project, bucket)
         return Resource(
             type=BUCKET.name,
             id=resource_id(project, name),
@@ -104,26 +108,59 @@ class Collector:
             region=location_code(bucket),
             tags=labels(bucket),
             attributes=core_attributes(bucket),
-            fetchers={ACCESS: partial(self.access, project, bucket)},
+            fetchers={ACCESS: partial(self.access, reads), EXTERNAL: partial(self.external, reads)},
             group_of=BUCKET.group_of,
         )
 
-    def access(self, project: str, bucket: Mapping[str, Any]) -> dict[str, Any]:
+    def access(self, reads: BucketReads) -> dict[str, Any]:
         """``access.*``: public IAM grants, and public ACLs where uniform access is off."""
-        if public_access_prevented(bucket):
+        if public_access_prevented(reads.bucket):
             return access_attributes(())
-        name = str(bucket["name"])
-        user_project = project if requester_pays(bucket) else None
         via = set()
-        if public_in_policy(self.api.iam_bindings(name, user_project)):
+        if public_in_policy(reads.bindings()):
             via.add("iam")
-        if not uniform_access(bucket):
-            acl = bucket["acl"] if "acl" in bucket else self.api.bucket_acl(name, user_project)
-            default_acl = (bucket["defaultObjectAcl"] if "defaultObjectAcl" in bucket
-                           else self.api.default_object_acl(name, user_project))
-            if public_in_acl(acl) or public_in_acl(default_acl):
-                via.add("acl")
+        if not uniform_access(reads.bucket) and (public_in_acl(reads.acl()) or public_in_acl(reads.default_acl())):
+            via.add("acl")
         return access_attributes(via)
+
+    def external(self, reads: BucketReads) -> dict[str, Any]:
+        """``access.external_principals``: IAM members (and ACL entities where ACLs apply) outside the organisation.
+
+        Public access prevention does not stop grants to named outsiders, so the IAM policy is read regardless.
+        """
+        home = Home(reads.project, str(reads.bucket.get("projectNumber") or ""), self.allowed_domains)
+        entries = [] if uniform_access(reads.bucket) else [*reads.acl(), *reads.default_acl()]
+        return {"access.external_principals": external_members(reads.bindings(), entries, home)}
+
+
+class BucketReads:
+    """The lazy reads of one bucket, each made at most once (its groups load one at a time)."""
+
+    def __init__(self, api: GcsApi, project: str, bucket: Mapping[str, Any]):
+        self.api = api
+        self.project = project
+        self.bucket = bucket
+        self.name = str(bucket["name"])
+        self.user_project = project if requester_pays(bucket) else None
+        self._answers: dict[str, Any] = {}
+
+    def _once(self, key: str, read: Callable[[], Any]) -> Any:
+        if key not in self._answers:
+            self._answers[key] = read()
+        return self._answers[key]
+
+    def bindings(self) -> list[dict[str, Any]]:
+        return self._once("iam", lambda: self.api.iam_bindings(self.name, self.user_project))
+
+    def acl(self) -> list[dict[str, Any]]:
+        if "acl" in self.bucket:
+            return list(self.bucket["acl"])
+        return self._once("acl", lambda: self.api.bucket_acl(self.name, self.user_project))
+
+    def default_acl(self) -> list[dict[str, Any]]:
+        if "defaultObjectAcl" in self.bucket:
+            return list(self.bucket["defaultObjectAcl"])
+        return self._once("default_acl", lambda: self.api.default_object_acl(self.name, self.user_project))
 
 
 def unreadable(project: str, name: str, error: CollectionError) -> Resource:

@@ -8,8 +8,11 @@ from policycheck.vocabulary import DATA_STORE
 #: Collection group read from the bucket's IAM policy (and legacy ACLs where uniform access is off).
 ACCESS = "access"
 
+#: Collection group naming IAM members and ACL entities outside the project's organisation (same reads).
+EXTERNAL = "external"
+
 #: Every other attribute comes from the bucket resource of one buckets.list (or buckets.get) call.
-GROUPS = {ACCESS: ["access.public", "access.public_via"]}
+GROUPS = {ACCESS: ["access.public", "access.public_via"], EXTERNAL: ["access.external_principals"]}
 
 BUCKET = ResourceType(
     name="gcp.storage.bucket",
@@ -23,4 +26,4 @@ BUCKET = ResourceType(
 LIST_PERMISSION = "storage.buckets.list"
 GET_PERMISSION = "storage.buckets.get"
 IAM_PERMISSION = "storage.buckets.getIamPolicy"  # reading legacy ACLs needs it too
-GROUP_PERMISSIONS = {ACCESS: (IAM_PERMISSION,)}
+GROUP_PERMISSIONS = {ACCESS: (IAM_PERMISSION,), EXTERNAL: (IAM_PERMISSION,)}

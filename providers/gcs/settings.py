@@ -14,6 +14,8 @@ __all__ = ["BUCKET_NAME", "PROJECT_ID", "GcsSettings"]
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 #: Bucket names (JSON API): 3-222 characters of lower-case letters, digits, - _ and dots.
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+#: DNS domain names (lower-case labels separated by dots).
+DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,16 @@ class GcsSettings(Settings):
     anonymous: bool = setting(False, "Send no credentials (local emulators).")
     timeout: float = setting(60.0, "Seconds per request, retries included.", schema={"exclusiveMinimum": 0},
                              expect="a positive number of seconds")
+    allowed_domains: frozenset[str] = setting(
+        frozenset(), "Your organisation's own domains (e.g. acme.example, or PROJECT.iam.gserviceaccount.com of "
+        "sibling projects): IAM members and ACL entities of these domains are not external principals.",
+        schema={"type": "array", "items": {"type": "string", "pattern": DOMAIN.pattern.replace("a-z", "a-zA-Z")}},
+        expect="a domain name (e.g. acme.example)")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "projects", tuple(dict.fromkeys(p.strip() for p in self.projects)))
         object.__setattr__(self, "buckets", tuple(dict.fromkeys(b.strip() for b in self.buckets)))
+        object.__setattr__(self, "allowed_domains", frozenset(d.lower() for d in self.allowed_domains))
 
     def check(self) -> None:
         for index, text in enumerate(self.buckets):

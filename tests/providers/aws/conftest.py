@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -83,6 +84,24 @@ def recorder() -> Recorder:
 def collect_fixture() -> Any:
     """``collect(config, needs, factory=..., context=...)`` -> resources."""
     return collect
+
+
+@pytest.fixture(name="restricted_user")
+def restricted_user_fixture() -> Any:
+    """``restricted_user(session, deny)`` -> credentials of an IAM user allowed everything but ``deny``."""
+    return restricted_user
+
+
+def restricted_user(session: Any, deny: list[str]) -> dict[str, str]:
+    """An IAM user allowed everything except ``deny`` (moto checks its policies once auth is on)."""
+    iam = session.client("iam")
+    iam.create_user(UserName="scanner")
+    iam.put_user_policy(UserName="scanner", PolicyName="scan", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": deny, "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="scanner")["AccessKey"]
+    return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
 
 
 @pytest.fixture(name="make_bucket")

@@ -82,9 +82,10 @@ def test_permissions_prints_an_iam_policy(server_env, tmp_path):
     assert result.returncode == 0, result.stderr
     policy = json.loads(result.stdout.split("\n#", 1)[0])
     [statement] = policy["Statement"]
-    assert statement["Action"] == ["s3:GetAccountPublicAccessBlock", "s3:GetBucketAcl", "s3:GetBucketLocation",
-                                   "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging",
-                                   "s3:GetEncryptionConfiguration", "s3:ListAllMyBuckets"]
+    assert statement["Action"] == ["s3:GetAccessPoint", "s3:GetAccessPointPolicy", "s3:GetAccountPublicAccessBlock",
+                                   "s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketPolicy",
+                                   "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging",
+                                   "s3:GetEncryptionConfiguration", "s3:ListAccessPoints", "s3:ListAllMyBuckets"]
 
 
 def test_unreachable_endpoint_exits_2_with_one_line(server_env, tmp_path):
