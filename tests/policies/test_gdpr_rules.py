@@ -308,7 +308,8 @@ CASES = [
     Case("GDPR-SEC-008", OUT, "internal database", {"tags.data-classification": "internal",
                                                     "deletion_protection.enabled": False}),
     Case("GDPR-SEC-009", PASS, "versioned bucket with MFA delete or object lock"),
-    Case("GDPR-SEC-009", FAIL, "versioned bucket deletable with one credential", {"deletion_protection.enabled": False}),
+    Case("GDPR-SEC-009", FAIL, "versioned bucket deletable with one credential",
+         {"deletion_protection.enabled": False}),
     Case("GDPR-SEC-009", OUT, "unversioned bucket", {"versioning.enabled": False,
                                                      "deletion_protection.enabled": False}),
     # -- issue 12: transfers ----------------------------------------------------------------------

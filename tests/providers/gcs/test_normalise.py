@@ -110,6 +110,17 @@ def test_mechanisms_lifecycle_retention_policy_and_object_lock():
     assert retention_attributes(_rules({"age": 5, "matchesPrefix": ["tmp/"]}))["retention.mechanism"] == []
 
 
+@pytest.mark.parametrize(("bucket", "lock_days"), [
+    ({"retentionPolicy": {"retentionPeriod": str(4018 * DAY), "isLocked": True}}, 4018),
+    ({"retentionPolicy": {"retentionPeriod": "86400"}}, 1),
+    ({"retentionPolicy": {"retentionPeriod": "3600"}}, 1),    # an hour still blocks deletion for that day
+    ({}, 0),
+    ({"objectRetention": {"mode": "Enabled"}}, 0),             # per-object retention sets no default period
+])
+def test_lock_days_are_the_retention_policy_period(bucket, lock_days):
+    assert retention_attributes(bucket)["retention.lock_days"] == lock_days
+
+
 condition = st.fixed_dictionaries({}, optional={
     "age": st.integers(0, 3650),
     "isLive": st.booleans(),
