@@ -15,6 +15,7 @@ __all__ = [
     "EEA",
     "EU",
     "adequacy_countries",
+    "adequacy_decision",
     "country_of_region",
     "jurisdiction_of_country",
     "jurisdiction_of_region",
@@ -22,10 +23,12 @@ __all__ = [
     "parts_of_region",
 ]
 
+#: The 27 member states of the European Union.
 EU = frozenset({
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT",
-    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+    "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
 })
+#: The EEA states outside the EU.
 EEA = frozenset({"IS", "LI", "NO"})
 
 
@@ -37,12 +40,23 @@ def _table() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def adequacy_countries() -> frozenset[str]:
-    """Countries with an EU adequacy decision (Art. 45 GDPR)."""
+    """Countries with an EU adequacy decision covering every recipient there (Art. 45 GDPR)."""
     return frozenset(_table()["adequacy"])
 
 
+@lru_cache(maxsize=1)
+def _dpf_countries() -> frozenset[str]:
+    return frozenset(_table()["adequacy_dpf"])
+
+
+def adequacy_decision(country: str) -> dict[str, Any] | None:
+    """The table's entry for a country's adequacy decision (date, decision, scope), or None."""
+    code = country.upper()
+    return _table()["adequacy"].get(code) or _table()["adequacy_dpf"].get(code)
+
+
 def jurisdiction_of_country(country: str | None) -> str:
-    """EU, EEA, adequacy, third-country, or unknown for a missing country."""
+    """EU, EEA, adequacy, adequacy-dpf, third-country, or unknown for a missing country."""
     if not country:
         return "unknown"
     code = country.upper()
@@ -52,6 +66,8 @@ def jurisdiction_of_country(country: str | None) -> str:
         return "EEA"
     if code in adequacy_countries():
         return "adequacy"
+    if code in _dpf_countries():
+        return "adequacy-dpf"
     return "third-country"
 
 

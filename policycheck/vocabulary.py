@@ -11,14 +11,16 @@ from __future__ import annotations
 from .attributes import AttributeSpec as A
 
 KEY_MANAGEMENT = ("none", "provider-managed", "customer-managed")
-JURISDICTIONS = ("EU", "EEA", "adequacy", "third-country", "unknown")
+#: From most to least protective (a location spanning several is judged by the last one it reaches).
+JURISDICTIONS = ("EU", "EEA", "adequacy", "adequacy-dpf", "third-country", "unknown")
 RETENTION_MECHANISMS = ("lifecycle", "ttl", "retention-policy", "object-lock")
 
 #: Where the data is, shared by stores and devices.
 LOCATION = (
     A("location.region", "string", "Region or location code as the provider names it (eu-central-1, EUR4)."),
     A("location.country", "string", "ISO 3166 alpha-2 country, or EU for EU multi-regions, or null if unknown."),
-    A("location.jurisdiction", "string", "EU, EEA, adequacy (EU adequacy decision), third-country or unknown.",
+    A("location.jurisdiction", "string", "EU, EEA, adequacy (EU adequacy decision), adequacy-dpf (United States: "
+      "adequate only for organisations certified under the EU-US Data Privacy Framework), third-country or unknown.",
       enum=JURISDICTIONS),
 )
 
@@ -39,12 +41,16 @@ DATA_STORE = (
     A("retention.mechanism", "list", "Deletion mechanisms in place: lifecycle, ttl, retention-policy, object-lock."),
     A("retention.max_age_days", "int", "Longest age any item can reach before a mechanism deletes it; null if "
       "nothing deletes every item."),
+    A("retention.lock_days", "int", "Days every new object is protected from deletion (S3 Object Lock default "
+      "retention, Cloud Storage retention policy); 0 if nothing locks objects."),
     A("retention.soft_delete_days", "int", "Days deleted data stays recoverable (soft delete, noncurrent "
       "versions); 0 if none."),
     A("backup.enabled", "bool", "Backups, snapshots or point-in-time recovery are enabled."),
     A("backup.retention_days", "int", "Days backups are kept."),
     A("versioning.enabled", "bool", "Object versioning is enabled."),
     A("logging.access_logging", "bool", "Access logging is enabled."),
+    A("logging.audit_log", "bool", "A database audit log (who read or changed which data) is produced and exported "
+      "(RDS: the engine's audit log among the exported logs); null for stores whose access log is their audit log."),
     A("deletion_protection.enabled", "bool", "The store cannot be deleted without first lifting a protection."),
 )
 

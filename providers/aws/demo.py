@@ -44,9 +44,10 @@ BUCKETS: dict[str, dict[str, Any]] = {
         region="eu-central-1", encryption="cmk", block=True, versioning=True, expire=335, noncurrent=30,
         logging="acme-cs-access-logs", tls=True,
         tags=_tags("personal", "customer-support", "name email order customer-id", 365)),
-    "acme-cs-call-recordings": dict(  # AWS-managed key for sensitive data, expiry longer than declared, no logs
+    "acme-cs-call-recordings": dict(  # AWS-managed key for sensitive data, expiry longer than declared, no logs,
+        # consent claimed without a consent record, no DPIA for monitoring agents' calls
         region="eu-west-1", encryption="aws-kms", block=True, expire=180, tls=True,
-        tags=_tags("sensitive", "quality-assurance", "voice+phone+customer-id", 90)),
+        tags=_tags("sensitive", "quality-assurance", "voice+phone+customer-id", 90, legal_basis="consent")),
     "acme-cs-chat-transcripts-us": dict(  # third country, bank details in chats, nothing expires
         region="us-east-1", encryption="aes256", block=True, versioning=True,
         tags=_tags("personal", "customer-support", "name email chat bank-details", 180)),
@@ -58,7 +59,7 @@ BUCKETS: dict[str, dict[str, Any]] = {
     "acme-callcentre-exports-mumbai": dict(
         region="ap-south-1", encryption="aes256", block=True, versioning=True, expire=30, noncurrent=7,
         tags=_tags("personal", "customer-support", "name phone customer-id order", 30, processor="telecare-bpo",
-                   dpa_reference="DPA-2024-031")),
+                   dpa_reference="DPA-2024-031", transfer_mechanism="scc")),  # SCC, but no transfer impact assessment
     "acme-crm-migration-2019": dict(  # purpose ended long ago, still there, and public
         region="eu-central-1", encryption=None, block=False, public_acl=True,
         tags=_tags("personal", "customer-relationship", "name email address customer-id", 365,
@@ -83,7 +84,7 @@ DATABASES: dict[str, dict[str, Any]] = {
     "callcentre-reporting": dict(  # public endpoint, unencrypted, no TLS
         region="eu-central-1", engine="mysql", version="8.0.35", parameter_group="reporting-mysql80", cmk=False,
         encrypted=False, public=True, backup_days=7,
-        tags=_tags("personal", "service-analytics", "customer-id order feedback", 730)),
+        tags=_tags("personal", "service-analytics", "customer-id order feedback", 730, pseudonymised="true")),
 }
 
 CLUSTERS: dict[str, dict[str, Any]] = {

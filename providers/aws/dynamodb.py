@@ -165,5 +165,6 @@ def list_tables(scope: Scope, region: str) -> Iterator[Resource]:
         table = Table(scope, region, name)
         yield Resource(type=TYPE_NAME, id=table.arn, name=name, provider="aws", account=scope.account, region=region,
                        attributes={**location(region), "access.public_access_blocked": True, "versioning.enabled": None,
-                                   "retention.soft_delete_days": 0},
+                                   "retention.soft_delete_days": 0, "retention.lock_days": 0,
+                                   "logging.audit_log": None},  # CloudTrail data events are the audit log
                        fetchers=fetchers(SPEC, scope.plan, table), group_of=DYNAMODB_TABLE.group_of)

@@ -19,6 +19,7 @@ from policycheck.model import Resource
 
 from .calls import api, paginate
 from .groups import Group, TypeSpec, fetchers, resource_type
+from .rds_audit import PRELOAD_PARAMETER, audit_log, preloads
 from .rds_tls import tls_parameter
 from .scope import KMS_DESCRIBE_KEY, Scope, location, region_of_arn, replication
 
@@ -71,6 +72,7 @@ def _common(db: dict[str, Any], region: str) -> dict[str, Any]:
         "retention.mechanism": [],
         "retention.max_age_days": None,
         "retention.soft_delete_days": 0,  # nothing soft-deleted; backups are backup.*
+        "retention.lock_days": 0,
         "backup.enabled": retention > 0,
         "backup.retention_days": retention,
         "versioning.enabled": None,
@@ -116,6 +118,30 @@ def _tls(d: Database, spec: Any, group: str | None) -> dict[str, Any]:
     return {"encryption.in_transit_enforced": rule.enforced(value, version), "raw.parameter_group": group}
 
 
+def _instance_audit(d: Database) -> dict[str, Any]:
+    groups = d.data.get("DBParameterGroups") or []
+    return _audit(d, DB_PARAMETERS, groups[0]["DBParameterGroupName"] if groups else None)
+
+
+def _cluster_audit(d: Database) -> dict[str, Any]:
+    return _audit(d, CLUSTER_PARAMETERS, d.data.get("DBClusterParameterGroup"))
+
+
+def _audit(d: Database, spec: Any, group: str | None) -> dict[str, Any]:
+    """The engine's audit log is among the exported logs (and, for pgaudit, loaded by the parameter group)."""
+    engine = d.data.get("Engine", "")
+    rule = audit_log(engine)
+    if rule is None:
+        raise CollectionError(f"engine '{engine}' exports no audit log to CloudWatch Logs (its audit goes elsewhere); "
+                              "not collected")
+    if not rule.exported(list(d.data.get("EnabledCloudwatchLogsExports") or [])):
+        return {"logging.audit_log": False}
+    if rule.library is None:
+        return {"logging.audit_log": True}
+    value = d.parameters(spec, group).get(PRELOAD_PARAMETER) if group else None
+    return {"logging.audit_log": preloads(value, rule.library)}
+
+
 def _cluster_access(d: Database) -> dict[str, Any]:
     members = {m["DBInstanceIdentifier"] for m in d.data.get("DBClusterMembers") or []}
     public = bool(d.data.get("PubliclyAccessible")) or any(
@@ -148,10 +174,12 @@ RAW = (
 INSTANCE_GROUPS: dict[str, Group] = {
     "key_management": Group(("encryption.key_management",), (KMS_DESCRIBE_KEY,), _key_management),
     "tls": Group(("encryption.in_transit_enforced", "raw.parameter_group"), (DB_PARAMETERS,), _instance_tls),
+    "audit_log": Group(("logging.audit_log",), (DB_PARAMETERS,), _instance_audit),
 }
 CLUSTER_GROUPS: dict[str, Group] = {
     "key_management": Group(("encryption.key_management",), (KMS_DESCRIBE_KEY,), _key_management),
     "tls": Group(("encryption.in_transit_enforced", "raw.parameter_group"), (CLUSTER_PARAMETERS,), _cluster_tls),
+    "audit_log": Group(("logging.audit_log",), (CLUSTER_PARAMETERS,), _cluster_audit),
     "access": Group(("access.public", "access.public_via"), (DESCRIBE_INSTANCES,), _cluster_access),
     "replication": Group(("replication.*",), (GLOBAL_CLUSTERS,), _cluster_replication),
 }

@@ -235,7 +235,9 @@ def _retention(b: Bucket) -> dict[str, Any]:
 
 
 def _object_lock(b: Bucket) -> dict[str, Any]:
-    return b.lock()
+    lock = b.lock()
+    return {**lock, "retention.lock_days": (lock["raw.object_lock_days"] or 0) if lock["raw.object_lock_enabled"]
+            else 0}
 
 
 def _versioning(b: Bucket) -> dict[str, Any]:
@@ -289,7 +291,7 @@ GROUPS: dict[str, Group] = {
     "lifecycle": Group(("raw.lifecycle_*",), (APIS["lifecycle"],), _lifecycle),
     "max_age": Group(("retention.max_age_days",), (APIS["lifecycle"], APIS["versioning"]), _max_age),
     "retention": Group(("retention.mechanism",), (APIS["lifecycle"], APIS["object_lock"]), _retention),
-    "object_lock": Group(("raw.object_lock_*",), (APIS["object_lock"],), _object_lock),
+    "object_lock": Group(("raw.object_lock_*", "retention.lock_days"), (APIS["object_lock"],), _object_lock),
     "versioning": Group(("versioning.enabled", "backup.enabled", "raw.mfa_delete"), (APIS["versioning"],),
                         _versioning),
     "soft_delete": Group(("retention.soft_delete_days", "backup.retention_days"),
@@ -319,6 +321,9 @@ RAW = (
     A("raw.mfa_delete", "bool", "MFA delete is enabled."),
     A("raw.logging_target", "string", "Bucket receiving the server access logs."),
 )
+
+#: Attributes without meaning for a bucket: its access log is its audit log.
+NOT_APPLICABLE = {"logging.audit_log": None}
 
 S3_BUCKET = resource_type(TYPE_NAME, "Amazon S3 bucket", GROUPS, RAW)
 SPEC = TypeSpec(S3_BUCKET, GROUPS, (LIST_BUCKETS, LOCATION))
@@ -352,7 +357,7 @@ def list_buckets(scope: Scope, region: str | None = None) -> Iterator[Resource]:
 def _resource(scope: Scope, name: str, region: str | None, regions: Mapping[str, str | None],
               failure: CollectionError | None) -> Resource:
     bucket = Bucket(scope, name, region, regions)
-    attributes: dict[str, Any] = location(region) if region else {}
+    attributes: dict[str, Any] = {**(location(region) if region else {}), **NOT_APPLICABLE}
     unknown = {k: str(failure) for k in ("location.region", "location.country", "location.jurisdiction")} \
         if failure else None
     return Resource(type=TYPE_NAME, id=f"arn:{scope.partition}:s3::{scope.account}:{name}", name=name,

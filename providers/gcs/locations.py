@@ -30,7 +30,7 @@ def data_locations(bucket: Mapping[str, Any]) -> list[str]:
 
 
 def weakest(jurisdictions: Iterable[str]) -> str:
-    """The least protective jurisdiction (EU < EEA < adequacy < third-country < unknown)."""
+    """The least protective jurisdiction (EU < EEA < adequacy < adequacy-dpf < third-country < unknown)."""
     return max(jurisdictions, key=JURISDICTIONS.index, default="unknown")
 
 

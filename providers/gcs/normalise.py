@@ -87,6 +87,7 @@ def core_attributes(bucket: Mapping[str, Any]) -> dict[str, Any]:
         **retention_attributes(bucket),
         "versioning.enabled": bool(_at(bucket, ("versioning", "enabled"))),
         "logging.access_logging": bool(_at(bucket, ("logging", "logBucket"))),
+        "logging.audit_log": None,  # the access log is the bucket's audit log
         **raw_attributes(bucket),
     }
 

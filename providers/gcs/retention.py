@@ -77,4 +77,5 @@ def retention_attributes(bucket: Mapping[str, Any]) -> dict[str, Any]:
         "retention.mechanism": [name for name, on in present.items() if on],
         "retention.max_age_days": max_age,
         "retention.soft_delete_days": soft,
+        "retention.lock_days": period or 0,
     }

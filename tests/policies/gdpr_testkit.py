@@ -79,12 +79,15 @@ _STORE = {
     "access.public": False,
     "access.public_via": [],
     "access.public_access_blocked": True,
+    "access.external_principals": [],
     "location.region": "eu-central-1",
     "location.country": "DE",
     "location.jurisdiction": "EU",
     "replication.regions": [],
     "replication.jurisdictions": [],
     "deletion_protection.enabled": True,
+    "retention.lock_days": 0,
+    "logging.audit_log": None,
 }
 
 #: Per type: what differs from the common store, as its provider reports it (S3 counts versioning
@@ -98,12 +101,12 @@ COMPLIANT: dict[str, dict[str, Any]] = {
     "aws.rds.instance": {
         **_STORE, "retention.mechanism": [], "retention.max_age_days": None, "retention.soft_delete_days": 0,
         "backup.enabled": True, "backup.retention_days": 14, "versioning.enabled": None,
-        "logging.access_logging": True, "access.public_access_blocked": None,
+        "logging.access_logging": True, "logging.audit_log": True, "access.public_access_blocked": None,
     },
     "aws.rds.cluster": {
         **_STORE, "retention.mechanism": [], "retention.max_age_days": None, "retention.soft_delete_days": 0,
         "backup.enabled": True, "backup.retention_days": 35, "versioning.enabled": None,
-        "logging.access_logging": True, "access.public_access_blocked": None,
+        "logging.access_logging": True, "logging.audit_log": True, "access.public_access_blocked": None,
     },
     "aws.dynamodb.table": {
         **_STORE, "retention.mechanism": ["ttl"], "retention.max_age_days": None, "retention.soft_delete_days": 0,

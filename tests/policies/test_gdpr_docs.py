@@ -35,4 +35,5 @@ def test_rule_docs_show_every_rule_with_articles_and_remediation() -> None:
         assert f"References: {', '.join(rule.references)}" in section
         assert rule.remediation.strip() in section
     assert "## Articles" in text and "## Out of scope" in text and "## Parameters" in text
-    assert "| BDSG § 64 |" in text
+    assert "| BDSG § 35(3) |" in text and "§ 64" not in text
+    assert "adequacy-dpf" in text and "Art. 48" in text  # what a location check does not prove

@@ -21,6 +21,15 @@ STORES = kit.DATA_STORE_TYPES
 RDS = ("aws.rds.instance", "aws.rds.cluster")
 NATIVE_EXPIRY = ("aws.s3.bucket", "aws.dynamodb.table", "gcp.storage.bucket")
 NO_JOB = {"tags.deletion-job": None}
+BUCKETS = ("aws.s3.bucket", "gcp.storage.bucket")
+DATABASES = ("aws.rds.instance", "aws.rds.cluster", "aws.dynamodb.table")
+#: Rules that target only some store types (the rest target every data store, or every device).
+RULE_TYPES = {"GDPR-RET-006": BUCKETS, "GDPR-SEC-008": DATABASES, "GDPR-SEC-009": ("aws.s3.bucket",)}
+HGB10 = {"tags.retention-basis": "hgb-10y"}
+RECORDINGS = {"tags.purpose": "call-recording", "tags.data-categories": "phone voice", "tags.retention-days": "60",
+              "tags.legal-basis": "consent", "tags.consent-record": "crm:call_consents"}
+US = {"location.country": "US", "location.jurisdiction": "adequacy-dpf"}
+THIRD = {"location.country": "IN", "location.jurisdiction": "third-country"}
 
 
 @dataclass(frozen=True)
@@ -216,11 +225,143 @@ CASES = [
     Case("GDPR-DEV-009", PASS, "trained 365 days ago", {"training.age_days": 365}),
     Case("GDPR-DEV-009", FAIL, "trained 400 days ago", {"training.age_days": 400}),
     Case("GDPR-DEV-009", FAIL, "never trained", {"training.age_days": None}),
+    # -- issue 12: statutory retention ------------------------------------------------------------
+    Case("GDPR-RET-002", PASS, "ten-year commercial basis allows 4018 days",
+         {**HGB10, "retention.max_age_days": 4018, "tags.retention-days": "4018"}, types=BUCKETS),
+    Case("GDPR-RET-002", FAIL, "ten-year commercial basis: one day beyond the ceiling",
+         {**HGB10, "retention.max_age_days": 4019, "tags.retention-days": "4019"}, types=BUCKETS),
+    Case("GDPR-RET-002", FAIL, "4018 days without a statutory basis", {"retention.max_age_days": 4018,
+                                                                      "tags.retention-days": "4018"}),
+    Case("GDPR-RET-002", PASS, "deletion job under an eight-year tax basis",
+         {"tags.retention-basis": "ao-8y", "tags.retention-days": "3288"}, types=RDS),
+    Case("GDPR-RET-002", FAIL, "basis unknown to the map has no ceiling",
+         {"tags.retention-basis": "forever", "retention.max_age_days": 30, "tags.retention-days": "30"}),
+    Case("GDPR-RET-003", OUT, "purpose ended but a statutory period runs (Art. 17(3)(b))",
+         {**HGB10, "tags.purpose-ends": "2024-12-31"}),
+    Case("GDPR-RET-006", PASS, "statutory basis with object lock", {**HGB10, "retention.mechanism": ["lifecycle",
+                                                                                                    "object-lock"]}),
+    Case("GDPR-RET-006", PASS, "statutory basis with a retention policy", {**HGB10, "retention.mechanism":
+                                                                             ["lifecycle", "retention-policy"]}),
+    Case("GDPR-RET-006", FAIL, "statutory basis, nothing locks", HGB10),
+    Case("GDPR-RET-006", OUT, "no statutory basis"),
+    Case("GDPR-RET-007", PASS, "lock as long as the declared retention", {"retention.lock_days": 30,
+                                                                          "tags.retention-days": "30"}),
+    Case("GDPR-RET-007", FAIL, "lock longer than the declared retention", {"retention.lock_days": 400}),
+    Case("GDPR-RET-007", FAIL, "lock but no declared retention", {"retention.lock_days": 30,
+                                                                  "tags.retention-days": None}),
+    Case("GDPR-RET-007", OUT, "nothing locks"),
+    Case("GDPR-RET-007", ERROR, "lock could not be read", unknown={"retention.lock_days": "AccessDenied"}),
+    Case("GDPR-RET-008", PASS, "kept for a statutory period and restricted",
+         {**HGB10, "tags.purpose-ends": "2024-12-31", "tags.processing-restricted": "iam:role/tax-archive"}),
+    Case("GDPR-RET-008", FAIL, "kept for a statutory period, not restricted",
+         {**HGB10, "tags.purpose-ends": "2024-12-31"}),
+    Case("GDPR-RET-008", OUT, "purpose still running", {**HGB10, "tags.purpose-ends": "2027-12-31"}),
+    # -- issue 12: call recordings ----------------------------------------------------------------
+    Case("GDPR-VOC-001", PASS, "recordings under consent with a consent record", RECORDINGS),
+    Case("GDPR-VOC-001", FAIL, "recordings without a declared basis", {**RECORDINGS, "tags.legal-basis": None}),
+    Case("GDPR-VOC-001", FAIL, "recordings under legitimate interest",
+         {**RECORDINGS, "tags.legal-basis": "legitimate-interest"}),
+    Case("GDPR-VOC-001", FAIL, "voice in a quality store without a consent record",
+         {"tags.purpose": "quality-assurance", "tags.data-categories": "voice customer-id",
+          "tags.legal-basis": "consent"}),
+    Case("GDPR-VOC-001", OUT, "no voice"),
+    Case("GDPR-VOC-002", PASS, "recordings kept 60 days", {**RECORDINGS, "retention.max_age_days": 60}, types=BUCKETS),
+    Case("GDPR-VOC-002", PASS, "recordings with TTL and 60 days declared", RECORDINGS,
+         types=("aws.dynamodb.table", *RDS)),
+    Case("GDPR-VOC-002", FAIL, "recordings declared for a year", {**RECORDINGS, "tags.retention-days": "365",
+                                                                  "retention.max_age_days": None}),
+    Case("GDPR-VOC-002", FAIL, "recordings expire after 120 days", {**RECORDINGS, "retention.max_age_days": 120}),
+    Case("GDPR-VOC-002", PASS, "limit raised by param", {**RECORDINGS, "retention.max_age_days": 120,
+                                                         "tags.retention-days": "120"},
+         params={"max_recording_retention_days": 180}),
+    Case("GDPR-VOC-003", PASS, "voiceprints in a sensitive store", {"tags.data-classification": "sensitive",
+                                                                    "tags.data-categories": "voice voiceprint"}),
+    Case("GDPR-VOC-003", FAIL, "emotion scores in a personal store", {"tags.data-categories": "customer-id emotion"}),
+    Case("GDPR-VOC-003", OUT, "plain recordings", RECORDINGS),
+    # -- issue 12: DPIA ---------------------------------------------------------------------------
+    Case("GDPR-DPI-001", PASS, "voice analytics with its DPIA", {"tags.purpose": "voice-analytics",
+                                                                 "tags.dpia-reference": "DPIA-2026-003"}),
+    Case("GDPR-DPI-001", FAIL, "AI-assisted support without a DPIA", {"tags.purpose": "ai-assisted-support"}),
+    Case("GDPR-DPI-001", FAIL, "health data without a DPIA", {"tags.data-categories": "name health"}),
+    Case("GDPR-DPI-001", OUT, "customer support, no special category"),
+    # -- issue 12: analytics ----------------------------------------------------------------------
+    Case("GDPR-MIN-002", PASS, "pseudonymised analytics copy", {"tags.purpose": "service-analytics",
+                                                                "tags.pseudonymised": "true"}),
+    Case("GDPR-MIN-002", FAIL, "analytics copy not declared pseudonymised", {"tags.purpose": "service-analytics"}),
+    Case("GDPR-MIN-002", FAIL, "analytics copy declared not pseudonymised",
+         {"tags.purpose": "service-analytics", "tags.pseudonymised": "false"}),
+    Case("GDPR-MIN-002", OUT, "not analytics"),
+    # -- issue 12: breach detection and integrity -------------------------------------------------
+    Case("GDPR-SEC-006", FAIL, "database exports logs but not its audit log", {"logging.audit_log": False},
+         types=RDS),
+    Case("GDPR-SEC-006", ERROR, "audit log export could not be read",
+         unknown={"logging.audit_log": "engine sqlserver-se: audit log is not exported to CloudWatch"}, types=RDS),
+    Case("GDPR-SEC-006", OUT, "sensitive store is SEC-007's", {"tags.data-classification": "sensitive"}),
+    Case("GDPR-SEC-007", PASS, "sensitive store logged", {"tags.data-classification": "sensitive"}),
+    Case("GDPR-SEC-007", FAIL, "sensitive store not logged", {"tags.data-classification": "sensitive",
+                                                              "logging.access_logging": False}),
+    Case("GDPR-SEC-007", FAIL, "sensitive database without audit log", {"tags.data-classification": "sensitive",
+                                                                        "logging.audit_log": False}, types=RDS),
+    Case("GDPR-SEC-007", OUT, "personal store is SEC-006's"),
+    Case("GDPR-SEC-008", PASS, "database deletion protection on"),
+    Case("GDPR-SEC-008", FAIL, "database deletion protection off", {"deletion_protection.enabled": False}),
+    Case("GDPR-SEC-008", OUT, "internal database", {"tags.data-classification": "internal",
+                                                    "deletion_protection.enabled": False}),
+    Case("GDPR-SEC-009", PASS, "versioned bucket with MFA delete or object lock"),
+    Case("GDPR-SEC-009", FAIL, "versioned bucket deletable with one credential",
+         {"deletion_protection.enabled": False}),
+    Case("GDPR-SEC-009", OUT, "unversioned bucket", {"versioning.enabled": False,
+                                                     "deletion_protection.enabled": False}),
+    # -- issue 12: transfers ----------------------------------------------------------------------
+    Case("GDPR-LOC-001", PASS, "Brazil has an adequacy decision", {"location.country": "BR",
+                                                                    "location.jurisdiction": "adequacy"}),
+    Case("GDPR-LOC-001", FAIL, "United States: DPF not relied on by default", US),
+    Case("GDPR-LOC-001", PASS, "United States: DPF relied on by param", US,
+         params={"allowed_jurisdictions": ["EU", "EEA", "adequacy", "adequacy-dpf"]}),
+    Case("GDPR-LOC-003", PASS, "US store declares the DPF", {**US, "tags.transfer-mechanism": "dpf"}),
+    Case("GDPR-LOC-003", PASS, "third-country store under SCC", {**THIRD, "tags.transfer-mechanism": "scc"}),
+    Case("GDPR-LOC-003", FAIL, "third-country store without a mechanism", THIRD),
+    Case("GDPR-LOC-003", FAIL, "mechanism not on the list", {**US, "tags.transfer-mechanism": "trust-us"}),
+    Case("GDPR-LOC-003", OUT, "store in the EU"),
+    Case("GDPR-LOC-003", OUT, "store in an adequacy country", {"location.country": "GB",
+                                                               "location.jurisdiction": "adequacy"}),
+    Case("GDPR-LOC-004", PASS, "third-country store with its TIA", {**THIRD, "tags.tia-reference": "TIA-2026-002"}),
+    Case("GDPR-LOC-004", FAIL, "third-country store without a TIA", {**THIRD, "tags.transfer-mechanism": "scc"}),
+    Case("GDPR-LOC-004", FAIL, "location unknown, no TIA", {"location.jurisdiction": "unknown"}),
+    Case("GDPR-LOC-004", OUT, "US store under the DPF needs no TIA", {**US, "tags.transfer-mechanism": "dpf"}),
+    # -- issue 12: external access ----------------------------------------------------------------
+    Case("GDPR-PRC-003", PASS, "shared with the processor's account, processor and DPA named",
+         {"access.external_principals": ["210987654321"], "tags.processor": "acme-callcenter",
+          "tags.dpa-reference": "DPA-2026-007"}),
+    Case("GDPR-PRC-003", FAIL, "shared with another account, no processor declared",
+         {"access.external_principals": ["210987654321"]}),
+    Case("GDPR-PRC-003", FAIL, "shared with a GCS member outside the organisation, processor without DPA",
+         {"access.external_principals": ["user:agent@partner.example"], "tags.processor": "acme-callcenter"}),
+    Case("GDPR-PRC-003", OUT, "no external principals"),
+    Case("GDPR-PRC-003", OUT, "shared public help-centre assets", {"access.external_principals": ["210987654321"],
+                                                                   "tags.data-classification": "public"}),
+    Case("GDPR-PRC-003", ERROR, "external principals could not be read",
+         unknown={"access.external_principals": "AccessDenied (s3:GetBucketPolicy)"}),
+    # -- issue 12: devices ------------------------------------------------------------------------
+    Case("GDPR-DEV-006", PASS, "home office in Hungary", {"location.country": "HU", "location.jurisdiction": "EU"}),
+    Case("GDPR-DEV-006", PASS, "home office in Brazil", {"location.country": "BR",
+                                                         "location.jurisdiction": "adequacy"}),
+    Case("GDPR-DEV-010", PASS, "enrolled"),
+    Case("GDPR-DEV-010", FAIL, "not enrolled", {"managed": False}),
+    Case("GDPR-DEV-010", FAIL, "enrolment not reported", {"managed": None}),
+    Case("GDPR-DEV-011", PASS, "compliant"),
+    Case("GDPR-DEV-011", FAIL, "noncompliant", {"compliance.state": "noncompliant"}),
+    Case("GDPR-DEV-011", FAIL, "in grace period", {"compliance.state": "in-grace-period"}),
+    Case("GDPR-DEV-011", PASS, "grace period accepted by param", {"compliance.state": "in-grace-period"},
+         params={"compliant_states": ["compliant", "in-grace-period"]}),
+    Case("GDPR-DEV-011", ERROR, "no policy answered", unknown={"compliance.state": "no Fleet policy has answered"}),
 ]
 
 
 def targets(rule_id: str) -> tuple[str, ...]:
     """Shipped types a rule targets, by its id (test_rule_targets checks the pack agrees)."""
+    if rule_id in RULE_TYPES:
+        return RULE_TYPES[rule_id]
     return ("device",) if rule_id.startswith("GDPR-DEV-") else STORES
 
 
@@ -275,13 +416,20 @@ def test_compliant_resource_passes_every_rule_in_scope(type_name: str) -> None:
 
 
 def test_scope_that_cannot_be_decided_is_an_error_not_a_pass() -> None:
-    """Tags that could not be read leave the scope unknown: every personal-data rule errors."""
+    """Tags that could not be read leave the scope unknown: every personal-data rule errors.
+
+    Rules whose scope also needs a fact the resource does not have (an EU store needs no transfer
+    mechanism, an unlocked one no lock check, an unshared one no processor) stay out of scope:
+    unknown and false is false.
+    """
     pack = kit.gdpr_pack()
     resource = kit.make_resource("aws.s3.bucket", unknown={"tags": "AccessDenied (s3:GetBucketTagging)"})
     resource.tags = None
     rules = [r for r in pack.rules if r.applies_to(resource.type)]
     findings = evaluate_resource(rules, resource, kit.EVALUATED_ON)
-    assert len(findings) == len(rules) and {f.result for f in findings} == {ERROR}
+    assert {r.id for r in rules} - {f.rule_id for f in findings} == {"GDPR-LOC-003", "GDPR-LOC-004", "GDPR-PRC-003",
+                                                                     "GDPR-RET-007"}
+    assert {f.result for f in findings} == {ERROR}
     assert all("s3:GetBucketTagging" in f.message for f in findings)
 
 

@@ -48,7 +48,7 @@ def test_rds_instance_attributes(aws, collect):
     assert crm.get("backup.enabled") is True and crm.get("backup.retention_days") == 14
     assert crm.get("deletion_protection.enabled") is True and crm.get("logging.access_logging") is True
     assert crm.get("replication.regions") == ["us-east-1"]
-    assert crm.get("replication.jurisdictions") == ["third-country"]
+    assert crm.get("replication.jurisdictions") == ["adequacy-dpf"]
     assert crm.get("location.jurisdiction") == "EU" and crm.get("retention.mechanism") == []
     reporting = found["reporting"]
     assert reporting.get("access.public") is True and reporting.get("access.public_via") == ["endpoint"]

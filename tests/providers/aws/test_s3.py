@@ -76,9 +76,10 @@ def test_well_kept_bucket(aws, collect):
     assert values["versioning.enabled"] is True and values["backup.enabled"] is True
     assert values["logging.access_logging"] is True and values["raw.logging_target"] == "tickets-logs"
     assert values["replication.regions"] == ["us-west-2"]
-    assert values["replication.jurisdictions"] == ["third-country"]
+    assert values["replication.jurisdictions"] == ["adequacy-dpf"]
     assert values["deletion_protection.enabled"] is True
     assert values["raw.object_lock_mode"] == "GOVERNANCE" and values["raw.object_lock_days"] == 10
+    assert values["retention.lock_days"] == 10 and values["logging.audit_log"] is None
 
 
 def test_bare_bucket_not_configured_answers_are_facts_not_errors(aws, collect, make_bucket):
@@ -92,7 +93,8 @@ def test_bare_bucket_not_configured_answers_are_facts_not_errors(aws, collect, m
     assert values["retention.soft_delete_days"] == 0
     assert values["encryption.in_transit_enforced"] is False
     assert values["replication.regions"] == [] and values["logging.access_logging"] is False
-    assert values["location.jurisdiction"] == "third-country"
+    assert values["location.jurisdiction"] == "adequacy-dpf"
+    assert values["retention.lock_days"] == 0
 
 
 def test_public_acl_and_policy_are_reported_with_their_route(aws, collect, make_bucket):

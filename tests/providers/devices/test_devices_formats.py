@@ -55,7 +55,7 @@ def test_intune_graph_pages(fixture, register):
     iphone = devices["Kevin's iPhone"]
     assert iphone.get("os.name") == "iOS"
     assert iphone.get("last_seen_days") is None  # 0001-01-01: never synced
-    assert iphone.get("location.jurisdiction") == "third-country"
+    assert iphone.get("location.jurisdiction") == "adequacy-dpf"
 
 
 def test_intune_missing_last_page_is_reported(fixture, register):

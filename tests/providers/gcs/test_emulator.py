@@ -56,7 +56,7 @@ def test_defaults_of_a_new_bucket(client, collect):
     client.create_bucket("cs-plain")
     [plain] = collect({"projects": [PROJECT]})
     assert plain.get("location.region") == "US"  # the emulator always reports US
-    assert plain.get("location.jurisdiction") == "third-country"
+    assert plain.get("location.jurisdiction") == "adequacy-dpf"
     assert plain.get("encryption.key_management") == "provider-managed"
     assert plain.get("retention.mechanism") == []
     assert plain.get("retention.max_age_days") is None

@@ -53,7 +53,7 @@ def test_locations_beyond_the_emulator(estate, collect, named):
     assert buckets["cs-chat-eur4"].get("replication.regions") == ["europe-north1", "europe-west4"]
     assert buckets["cs-chat-eur4"].get("location.jurisdiction") == "EU"
     assert buckets["cs-recordings-eur5"].get("location.jurisdiction") == "adequacy"
-    assert buckets["cs-exports-public"].get("location.jurisdiction") == "third-country"
+    assert buckets["cs-exports-public"].get("location.jurisdiction") == "adequacy-dpf"
 
 
 def test_locked_retention_policy(estate, collect, named):

@@ -22,14 +22,14 @@ DAY = 86400
 @pytest.mark.parametrize(("bucket", "region", "country", "jurisdiction", "replicas"), [
     ({"location": "EUROPE-WEST3", "locationType": "region"}, "europe-west3", "DE", "EU", []),
     ({"location": "EUROPE-WEST2", "locationType": "region"}, "europe-west2", "GB", "adequacy", []),
-    ({"location": "US-EAST4", "locationType": "region"}, "us-east4", "US", "third-country", []),
+    ({"location": "US-EAST4", "locationType": "region"}, "us-east4", "US", "adequacy-dpf", []),
     ({"location": "ASIA-SOUTHEAST3", "locationType": "region"}, "asia-southeast3", "TH", "third-country", []),
     ({"location": "EU", "locationType": "multi-region"}, "EU", "EU", "EU", ["EU"]),
     ({"location": "ASIA", "locationType": "multi-region"}, "ASIA", None, "third-country", ["ASIA"]),
     ({"location": "EUR4", "locationType": "dual-region"}, "EUR4", "EU", "EU", ["europe-north1", "europe-west4"]),
     ({"location": "EUR5", "locationType": "dual-region"}, "EUR5", None, "adequacy", ["europe-west1", "europe-west2"]),
     ({"location": "EUR8", "locationType": "dual-region"}, "EUR8", None, "adequacy", ["europe-west3", "europe-west6"]),
-    ({"location": "NAM4", "locationType": "dual-region"}, "NAM4", "US", "third-country", ["us-central1", "us-east1"]),
+    ({"location": "NAM4", "locationType": "dual-region"}, "NAM4", "US", "adequacy-dpf", ["us-central1", "us-east1"]),
     ({"location": "ASIA1", "locationType": "dual-region"}, "ASIA1", "JP", "adequacy",
      ["asia-northeast1", "asia-northeast2"]),
     # configurable dual-regions: the multi-region code plus the two regions
@@ -108,6 +108,17 @@ def test_mechanisms_lifecycle_retention_policy_and_object_lock():
               "objectRetention": {"mode": "Enabled"}}
     assert retention_attributes(bucket)["retention.mechanism"] == ["lifecycle", "retention-policy", "object-lock"]
     assert retention_attributes(_rules({"age": 5, "matchesPrefix": ["tmp/"]}))["retention.mechanism"] == []
+
+
+@pytest.mark.parametrize(("bucket", "lock_days"), [
+    ({"retentionPolicy": {"retentionPeriod": str(4018 * DAY), "isLocked": True}}, 4018),
+    ({"retentionPolicy": {"retentionPeriod": "86400"}}, 1),
+    ({"retentionPolicy": {"retentionPeriod": "3600"}}, 1),    # an hour still blocks deletion for that day
+    ({}, 0),
+    ({"objectRetention": {"mode": "Enabled"}}, 0),             # per-object retention sets no default period
+])
+def test_lock_days_are_the_retention_policy_period(bucket, lock_days):
+    assert retention_attributes(bucket)["retention.lock_days"] == lock_days
 
 
 condition = st.fixed_dictionaries({}, optional={

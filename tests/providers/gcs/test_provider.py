@@ -170,7 +170,7 @@ def test_demo_estate_serves_customer_service_buckets(named):
     assert set(buckets) == {"acme-cs-ticket-attachments", "acme-cs-chat-transcripts", "acme-cs-call-recordings",
                             "acme-cs-exports-us", "acme-cs-access-logs"}
     exports = buckets["acme-cs-exports-us"]
-    assert exports.get("location.jurisdiction") == "third-country"
+    assert exports.get("location.jurisdiction") == "adequacy-dpf"
     assert exports.get("access.public_via") == ["acl", "iam"]
     assert exports.get("retention.max_age_days") is None
     assert exports.get("tags.purpose-ends") == "2025-06-30"
