@@ -20,6 +20,7 @@ __all__ = [
     "PRIMARY_LAWS",
     "CollectionProblem",
     "Report",
+    "SkippedRule",
     "Thresholds",
     "reference_key",
 ]
@@ -51,6 +52,22 @@ class CollectionProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class SkippedRule:
+    """A rule not evaluated on ``resources`` resources of a type: it reads what their source never knows."""
+
+    rule_id: str
+    resource_type: str
+    provider: str
+    reason: str
+    resources: int
+
+    def note(self) -> str:
+        """One line for reports."""
+        return (f"{self.rule_id} skipped for {self.resources} {self.resource_type} resource(s) from "
+                f"'{self.provider}': {self.reason}")
+
+
 @dataclass
 class Report:
     """Findings (sorted on construction), the rules and packs behind them, and how the run went.
@@ -78,6 +95,8 @@ class Report:
     baseline_source: str | None = None
     resolved: list[dict[str, Any]] = field(default_factory=list)
     version: str = ""
+    #: Rules left out for resources whose source can never know an attribute they read (not failing).
+    skipped: list[SkippedRule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.findings.sort(key=Finding.sort_key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from .operators import TODAY
 from .policy import PolicyPack, Rule, attribute_needs
 from .privacy import ENV_VAR as PSEUDONYM_KEY_ENV
 from .provider import BROKEN_PROVIDERS, CollectPlan, Provider, ProviderContext, load_providers, missing_extra_error
-from .report import FAILING_RESULTS, CollectionProblem, Report, Thresholds
+from .report import FAILING_RESULTS, CollectionProblem, Report, SkippedRule, Thresholds
 from .snapshot import load_snapshot
 from .waivers import DEFAULT_MAX_DAYS, WaiverBook, check_waiver_rules, load_waivers
 
@@ -126,7 +127,14 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
         if progress:
             progress(resource)
 
-    findings, tally, omitted = _evaluate(rules, resources, book, options, today, seen)
+    skips: Counter[tuple[str, str, str, str]] = Counter()
+    lock = threading.Lock()
+
+    def skipped(rule: Rule, resource: Resource, reason: str) -> None:  # called from worker threads
+        with lock:
+            skips[rule.id, resource.type, resource.provider, reason] += 1
+
+    findings, tally, omitted = _evaluate(rules, resources, book, options, today, seen, skipped)
     report = Report(
         findings=findings, rules=rules, packs=packs, thresholds=options.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
@@ -138,6 +146,7 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
               for snapshot in snapshots for p in snapshot.problems),
         ], key=lambda p: (p.provider, p.scope, p.message)),
         sources=[str(p) for p in options.snapshots] + list(options.providers),
+        skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
     )
     if baseline is not None:
         report.baseline = set(failing_findings(baseline))
@@ -149,7 +158,8 @@ def run_scan(options: ScanOptions, *, progress: Callable[[Resource], None] | Non
 
 
 def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, options: ScanOptions,
-              today: dt.date, seen: Callable[[Resource], None]) -> tuple[list[Finding], Counter[tuple[str, str]], int]:
+              today: dt.date, seen: Callable[[Resource], None], skipped: Callable[[Rule, Resource, str], None],
+              ) -> tuple[list[Finding], Counter[tuple[str, str]], int]:
     """Findings kept for the report, the (severity, result) tally of all of them, and how many passes were left out.
 
     Date operators evaluate as of ``today`` (the same date the waivers were checked against).
@@ -159,7 +169,8 @@ def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook
     omitted = 0
     TODAY.value = today
     try:
-        for finding in evaluate(rules, resources, book, workers=options.workers, on_resource=seen):
+        for finding in evaluate(rules, resources, book, workers=options.workers, on_resource=seen,
+                                on_skip=skipped):
             tally[finding.severity.label, finding.result.value] += 1
             if finding.result is Result.PASS and not options.keep_passed:
                 omitted += 1
