@@ -63,13 +63,8 @@ class Bucket:
         return found[0] if found else None
 
     def inline(self, name: str) -> Any:
-        """An inline value of the bucket; None where a bucket created by the plan leaves it to S3's default."""
-        try:
-            return get(self.instance, name)
-        except NotKnown:
-            if self.instance.created and not self.plan.configured(self.instance, name):
-                return None
-            raise
+        """An inline value of the bucket; None where the configuration leaves it to S3's default."""
+        return self.plan.value(self.instance, name)
 
     @property
     def arns(self) -> list[str]:
@@ -93,14 +88,15 @@ class Bucket:
                 algorithm = get(default, "sse_algorithm")
                 if algorithm:
                     path = (*prefix, position, "apply_server_side_encryption_by_default", 0, "kms_master_key_id")
-                    return algorithm, owner, path, bool(get(rule, "bucket_key_enabled"))
+                    return algorithm, owner, path, bool(self.plan.value(rule, "bucket_key_enabled", False))
         return "AES256", owner, (), False  # S3 encrypts every new object with SSE-S3 when nothing else is set
 
     def flags(self) -> dict[str, bool | None]:
         """Effective public access block per flag (account OR bucket); None where the plan cannot tell."""
         part = self.part("block")
         if part is not None:
-            bucket: dict[str, bool | None] = {f: bool(get(part, snake)) for f, snake in FLAGS.items()}
+            bucket: dict[str, bool | None] = {f: bool(self.plan.value(part, snake, False))
+                                              for f, snake in FLAGS.items()}
         elif self.instance.created:
             bucket = dict.fromkeys(FLAGS, True)  # default for buckets created since April 2023
         else:
@@ -144,9 +140,8 @@ class Bucket:
         if part is not None:
             config = blocks(part, "versioning_configuration")
             status = get(config[0], "status") if config else None
-            return (status if status in ("Enabled", "Suspended") else None), bool(config and
-                                                                                 get(config[0], "mfa_delete") ==
-                                                                                 "Enabled")
+            mfa = bool(config) and self.plan.value(config[0], "mfa_delete", "Disabled") == "Enabled"
+            return (status if status in ("Enabled", "Suspended") else None), mfa
         inline = blocks(self.instance, "versioning") if self.inline("versioning") else []
         if not inline:
             return None, False

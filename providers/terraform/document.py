@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class Instance:
     action: str  # create, update, no-op, replace, read, or state
     source_file: str
     provider_name: str = ""
-    attached: dict[str, list[Instance]] = field(default_factory=dict)  # split resources joined to this one
+    block_path: tuple[str | int, ...] = ()  # for a view of a nested block: its path from the resource
 
     @property
     def module_path(self) -> str:

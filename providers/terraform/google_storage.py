@@ -51,13 +51,11 @@ class StorageBucket:
         """The bucket as the JSON API's ``storage#bucket`` resource."""
         i = self.instance
         first = _first
-        soft = first(i, "soft_delete_policy")
-        try:
-            soft_seconds = get(soft, "retention_duration_seconds") if soft else None
-        except NotKnown:
-            soft_seconds = None
-        if soft_seconds is None and (i.created or not soft):
-            soft_seconds = DEFAULT_SOFT_DELETE_SECONDS
+        policy = self.plan.value(i, "soft_delete_policy", [])
+        soft = first(i, "soft_delete_policy") if policy else None
+        # unset: Cloud Storage's default soft-delete window
+        soft_seconds = self.plan.value(soft, "retention_duration_seconds", DEFAULT_SOFT_DELETE_SECONDS) if soft \
+            else DEFAULT_SOFT_DELETE_SECONDS
         versioning, logging, retention, encryption, placement = (
             first(i, name) for name in ("versioning", "logging", "retention_policy", "encryption",
                                          "custom_placement_config"))
@@ -80,12 +78,7 @@ class StorageBucket:
         }
 
     def _prevention(self) -> str:
-        try:
-            return str(get(self.instance, "public_access_prevention") or "inherited")
-        except NotKnown:
-            if self.instance.created and not self.plan.configured(self.instance, "public_access_prevention"):
-                return "inherited"
-            raise
+        return str(self.plan.value(self.instance, "public_access_prevention", "inherited"))
 
     def public_via(self) -> list[str]:
         document = {"iamConfiguration": {"publicAccessPrevention": self._prevention(), "uniformBucketLevelAccess": {

@@ -51,12 +51,24 @@ class Plan:
     def expression(self, instance: Instance, attribute: Path_) -> Any:
         """The configuration expression of ``attribute``: a name, or a path into nested blocks."""
         node: Any = (self.configuration(instance) or {}).get("expressions") or {}
-        for step in (attribute,) if isinstance(attribute, str) else attribute:
+        for step in (*instance.block_path, *((attribute,) if isinstance(attribute, str) else attribute)):
             if isinstance(step, int):
                 node = node[step] if isinstance(node, list) and step < len(node) else None
             else:
                 node = node.get(step) if isinstance(node, Mapping) else None
         return node
+
+    def value(self, instance: Instance, attribute: Path_, default: Any = None) -> Any:
+        """A setting's value; ``default`` (the service's documented default) where the configuration leaves it unset
+        and the provider computes it after apply. An unknown value the configuration sets stays unknown."""
+        path = (attribute,) if isinstance(attribute, str) else attribute
+        try:
+            found = values.get(instance, *path)
+        except NotKnown:
+            if self.configured(instance, path):
+                raise
+            return default
+        return default if found is None else found
 
     def configured(self, instance: Instance, attribute: Path_) -> bool:
         """The configuration sets ``attribute`` (so an unknown value of it is not a default)."""
@@ -72,7 +84,7 @@ class Plan:
         """
         types = tuple(types)
         found: list[Instance] = []
-        for target in self.config.targets(instance.module, self.expression(instance, attribute)):
+        for target in self._targets(instance, attribute):
             if target.type in types and target.mode == mode:
                 found.extend(self._instances_of(target, instance))
         if not found and by_value:
@@ -81,8 +93,17 @@ class Plan:
 
     def refers_to(self, instance: Instance, attribute: Path_, types: Iterable[str], mode: str = "managed") -> bool:
         """The configuration of ``attribute`` refers to some resource of ``types`` (whatever its values)."""
-        return any(t.type in tuple(types) and t.mode == mode
-                   for t in self.config.targets(instance.module, self.expression(instance, attribute)))
+        return any(t.type in tuple(types) and t.mode == mode for t in self._targets(instance, attribute))
+
+    def _targets(self, instance: Instance, attribute: Path_) -> list[Target]:
+        """What ``attribute`` refers to; ``each.value`` stands for the resource ``for_each`` iterates over."""
+        expression = self.expression(instance, attribute)
+        found = list(self.config.targets(instance.module, expression))
+        references = (expression or {}).get("references") or () if isinstance(expression, Mapping) else ()
+        if any(r == "each.value" or r.startswith("each.value.") for r in references):
+            for_each = (self.configuration(instance) or {}).get("for_each_expression")
+            found += self.config.targets(instance.module, for_each)
+        return found
 
     def _instances_of(self, target: Target, referrer: Instance) -> list[Instance]:
         key = (strip_keys(target.module), target.mode, target.type, target.name)
@@ -145,3 +166,5 @@ class Plan:
 
 def location(region: str) -> dict[str, Any]:
     return locate("aws", region)
+
+

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from policycheck.model import Resource
 from policycheck.provider import CollectPlan, Provider, ProviderContext, ProviderOption
+from policycheck.providers.gcs.locations import location_code
 
 from . import aws_dynamodb, aws_rds, aws_s3, google_storage
 from .plan import Plan
@@ -58,7 +59,7 @@ def _context(document: Plan, sources: Any) -> Any:
 
     def context(instance: Any, gcp: bool = False) -> dict[str, Any]:
         if gcp:
-            region = str(instance.values.get("location") or "").lower()
+            region = location_code(instance.values)
         else:
             try:
                 region = document.region(instance)

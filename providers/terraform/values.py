@@ -40,7 +40,8 @@ def blocks(instance: Instance, name: str) -> list[Instance]:
         items, unknown = [items], [unknown]
     return [Instance(f"{instance.address}.{name}[{i}]", instance.module, instance.mode, instance.type,
                      instance.name, instance.index, item if isinstance(item, Mapping) else {},
-                     _step(unknown, i) or {}, instance.action, instance.source_file)
+                     _step(unknown, i) or {}, instance.action, instance.source_file, instance.provider_name,
+                     (*instance.block_path, name, i))
             for i, item in enumerate(items)]
 
 
