@@ -26,6 +26,7 @@ from .plan import Plan, location
 from .values import NotKnown, blocks, get
 
 BUCKET = "aws_s3_bucket"
+AMBIGUOUS = "ambiguous"
 ACCOUNT_BLOCK = "aws_s3_account_public_access_block"
 #: Aspect -> the split resource type configuring it (joined through its ``bucket`` argument).
 SPLIT = {
@@ -57,6 +58,9 @@ class Bucket:
 
     def part(self, aspect: str) -> Instance | None:
         found = self.parts.get(aspect) or []
+        shared = [p for p in found if p.address in self.parts.get(AMBIGUOUS, ())]
+        if shared:
+            raise NotKnown(f"{shared[0].address} may configure several buckets ({aspect}); the plan cannot tell which")
         if len(found) > 1:
             raise NotKnown(f"{self.instance.address}: several {SPLIT[aspect]} resources may configure this bucket ("
                            + ", ".join(i.address for i in found) + ")")
@@ -387,13 +391,18 @@ GROUPS = (
 )
 
 
-def join(plan: Plan) -> dict[int, dict[str, list[Instance]]]:
-    """Bucket instance (by id) -> aspect -> the split resources configuring it."""
-    joined: dict[int, dict[str, list[Instance]]] = {}
+def join(plan: Plan) -> dict[int, dict[str, list[Any]]]:
+    """Bucket instance (by id) -> aspect -> the split resources configuring it; under AMBIGUOUS the addresses of
+    those that may configure several buckets."""
+    joined: dict[int, dict[str, list[Any]]] = {}
     for aspect, type_name in SPLIT.items():
         for part in plan.of_type(type_name):
-            for bucket in plan.referenced(part, "bucket", (BUCKET,)):
-                joined.setdefault(id(bucket), {}).setdefault(aspect, []).append(part)
+            buckets = plan.referenced(part, "bucket", (BUCKET,))
+            for bucket in buckets:
+                entry = joined.setdefault(id(bucket), {})
+                entry.setdefault(aspect, []).append(part)
+                if len(buckets) > 1:
+                    entry.setdefault(AMBIGUOUS, []).append(part.address)
     return joined
 
 
