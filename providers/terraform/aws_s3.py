@@ -10,6 +10,7 @@ that already exists, what the plan does not show (its own public access block) i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from policycheck.providers.aws.s3 import KMS_ALGORITHMS, S3_BUCKET
@@ -47,6 +48,22 @@ CANNED_ACLS = {"public-read": ["AllUsers:READ"], "public-read-write": ["AllUsers
                "authenticated-read": ["AuthenticatedUsers:READ"]}
 
 
+def _once(method: Callable[[Bucket], Any]) -> Callable[[Bucket], Any]:
+    """Derive an aspect once per bucket (several groups read it); a NotKnown is remembered too."""
+    def cached(self: Bucket) -> Any:
+        key = method.__name__
+        if key not in self.memo:
+            try:
+                self.memo[key] = (True, method(self))
+            except NotKnown as exc:
+                self.memo[key] = (False, exc)
+        ok, value = self.memo[key]
+        if not ok:
+            raise value
+        return value
+    return cached
+
+
 class Bucket:
     """A planned bucket with the split resources joined to it."""
 
@@ -55,6 +72,7 @@ class Bucket:
         self.instance = instance
         self.parts = parts
         self.account_block = account_block
+        self.memo: dict[str, tuple[bool, Any]] = {}
 
     def part(self, aspect: str) -> Instance | None:
         found = self.parts.get(aspect) or []
@@ -78,6 +96,7 @@ class Bucket:
         return [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
 
     # -- aspects ----------------------------------------------------------------------------
+    @_once
     def encryption(self) -> tuple[str, Instance, tuple[str | int, ...], bool]:
         """(algorithm, instance holding the key, path of the key, bucket key) of the default encryption."""
         part = self.part("encryption")
@@ -95,6 +114,7 @@ class Bucket:
                     return algorithm, owner, path, bool(self.plan.value(rule, "bucket_key_enabled", False))
         return "AES256", owner, (), False  # S3 encrypts every new object with SSE-S3 when nothing else is set
 
+    @_once
     def flags(self) -> dict[str, bool | None]:
         """Effective public access block per flag (account OR bucket); None where the plan cannot tell."""
         part = self.part("block")
@@ -110,6 +130,7 @@ class Bucket:
         return {f: True if bucket[f] or account.get(f) else (False if bucket[f] is False and f in account else None)
                 for f in FLAGS}
 
+    @_once
     def acl_grants(self) -> list[str]:
         ownership = self.part("ownership")
         if ownership is not None:
@@ -124,6 +145,7 @@ class Bucket:
                                              for g in blocks(p, "grant")])
         return _grants(self.inline("acl"), blocks(self.instance, "grant") if self.inline("grant") else [])
 
+    @_once
     def policy(self) -> PolicyVerdict:
         part = self.part("policy")
         document = get(part, "policy") if part is not None else self.inline("policy")
@@ -131,6 +153,7 @@ class Bucket:
             return NO_POLICY
         return evaluate_policy(document, service="s3", resources=self.arns, own_account="")
 
+    @_once
     def lifecycle_rules(self) -> list[dict[str, Any]]:
         part = self.part("lifecycle")
         if part is not None:
@@ -138,6 +161,7 @@ class Bucket:
         return [_inline_rule(rule) for rule in (blocks(self.instance, "lifecycle_rule")
                                                 if self.inline("lifecycle_rule") else [])]
 
+    @_once
     def versioning(self) -> tuple[str | None, bool]:
         """(Enabled | Suspended | None, MFA delete)."""
         part = self.part("versioning")
@@ -152,6 +176,7 @@ class Bucket:
         enabled = get(inline[0], "enabled")
         return ("Enabled" if enabled else None), bool(get(inline[0], "mfa_delete"))
 
+    @_once
     def lock(self) -> dict[str, Any]:
         part = self.part("object_lock")
         inline = blocks(self.instance, "object_lock_configuration") if self.inline("object_lock_configuration") \
@@ -190,6 +215,7 @@ class Bucket:
             raise NotKnown(f"{owner.address}: the replication destination is not a bucket of this plan")
         return self.plan.region(found[0])
 
+    @_once
     def logging_target(self) -> str | None:
         part = self.part("logging")
         if part is not None:

@@ -54,15 +54,16 @@ def known(instance: Instance, *path: str | int) -> bool:
 
 
 def _step(node: Any, step: str | int) -> Any:
-    if isinstance(step, int):
-        return node[step] if isinstance(node, list) and step < len(node) else None
-    return node.get(step) if isinstance(node, Mapping) else None
+    # plain dict/list checks: the values come from json.load, and ABC isinstance checks are a hot spot
+    if type(step) is int:
+        return node[step] if type(node) is list and step < len(node) else None
+    return node.get(step) if type(node) is dict else None
 
 
 def _any_unknown(node: Any) -> bool:
     if node is True:
         return True
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         return any(_any_unknown(v) for v in node.values())
     if isinstance(node, list):
         return any(_any_unknown(v) for v in node)
