@@ -20,8 +20,12 @@ from .policy import Rule
 from .run_settings import DEFAULT_WORKERS
 from .waivers import WaiverBook
 
-__all__ = ["DEFAULT_WORKERS", "evaluate", "evaluate_resource", "evaluate_rule", "rules_by_type"]
+__all__ = ["DEFAULT_WORKERS", "OnSkip", "evaluate", "evaluate_resource", "evaluate_rule", "rules_by_type",
+           "unobservable_reason"]
 
+
+#: Called (from worker threads) when a rule is skipped for a resource: rule, resource, why.
+OnSkip = Callable[[Rule, Resource, str], None]
 
 
 def rules_by_type(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
@@ -54,12 +58,28 @@ def evaluate_rule(rule: Rule, resource: Resource, evaluation_date: dt.date
     return Result.ERROR, _unknown_text(trace), trace.observed
 
 
+def unobservable_reason(rule: Rule, resource: Resource) -> str | None:
+    """Why ``rule`` cannot be judged on ``resource``: it reads an attribute the resource's source never knows."""
+    if not resource.unobservable:
+        return None
+    blocked = sorted(rule.attributes() & resource.unobservable.keys())
+    return "; ".join(f"{path}: {resource.unobservable[path]}" for path in blocked) or None
+
+
 def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt.date,
-                      waivers: WaiverBook | None = None) -> list[Finding]:
-    """Findings of ``rules`` on one resource; a crash becomes ``error`` findings, never a pass."""
+                      waivers: WaiverBook | None = None, on_skip: OnSkip | None = None) -> list[Finding]:
+    """Findings of ``rules`` on one resource; a crash becomes ``error`` findings, never a pass.
+
+    A rule reading an attribute the resource declares unobservable yields no finding; ``on_skip`` hears of it.
+    """
     findings: list[Finding] = []
     ref = resource.ref()  # one per resource, shared by its findings
     for rule in rules:
+        skipped = unobservable_reason(rule, resource)
+        if skipped is not None:
+            if on_skip:
+                on_skip(rule, resource, skipped)
+            continue
         try:
             outcome = evaluate_rule(rule, resource, evaluation_date)
         except Exception as exc:  # fail closed on anything unexpected
@@ -84,6 +104,7 @@ def evaluate(
     evaluation_date: dt.date,
     workers: int = DEFAULT_WORKERS,
     on_resource: Callable[[Resource], None] | None = None,
+    on_skip: OnSkip | None = None,
 ) -> Iterator[Finding]:
     """Yield findings for every resource a rule targets (completion order; reports sort them).
 
@@ -100,7 +121,7 @@ def evaluate(
                 yield resource
 
     def findings_of(resource: Resource) -> list[Finding]:
-        return evaluate_resource(table[resource.type], resource, evaluation_date, waivers)
+        return evaluate_resource(table[resource.type], resource, evaluation_date, waivers, on_skip)
 
     for findings in map_bounded(findings_of, targeted(), workers=workers,
                                 inline=lambda resource: not resource.has_pending_fetch):

@@ -21,6 +21,7 @@ __all__ = [
     "ResourceRef",
     "Result",
     "Severity",
+    "SourceLocation",
     "Unknown",
     "WaiverRef",
     "fingerprint",
@@ -76,6 +77,14 @@ class Unknown:
         raise TypeError("Unknown has no truth value; check isinstance(value, Unknown)")
 
 
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where a resource is declared in code (a file and its 1-based line), for reports that point at code."""
+
+    path: str
+    line: int = 1
+
+
 #: A group fetcher returns the attributes it supplies (flat dotted names) or raises CollectionError.
 GroupFetcher = Callable[[], Mapping[str, Any]]
 
@@ -107,8 +116,10 @@ class Resource:
         "name",
         "provider",
         "region",
+        "source",
         "tags",
         "type",
+        "unobservable",
     )
 
     def __init__(
@@ -127,6 +138,8 @@ class Resource:
         group_of: Callable[[str], str] | None = None,
         absent: str | None = None,
         bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+        unobservable: Mapping[str, str] | None = None,
+        source: SourceLocation | None = None,
     ):
         self.type = type
         self.id = id
@@ -143,6 +156,8 @@ class Resource:
         self._lock = threading.Lock() if self._fetchers else None
         self._absent = absent  # when set, an attribute never supplied is Unknown for this reason
         self._bounds = dict(bounds or {})  # unknown attribute -> (lower, upper) still known about it
+        self.unobservable: dict[str, str] = dict(unobservable or {})
+        self.source = source
 
     def get(self, path: str) -> Any:
         """Value of ``path``: a plain value, ``None`` when absent, or :class:`Unknown`."""
@@ -216,7 +231,7 @@ class Resource:
 
     def ref(self) -> ResourceRef:
         """The identifying fields a finding keeps (no attribute values)."""
-        return ResourceRef(self.type, self.id, self.name, self.provider, self.account, self.region)
+        return ResourceRef(self.type, self.id, self.name, self.provider, self.account, self.region, self.source)
 
     def __repr__(self) -> str:
         return f"Resource({self.type} {self.id})"
@@ -236,10 +251,11 @@ class ResourceRef:
     provider: str
     account: str
     region: str
+    source: SourceLocation | None = field(default=None, compare=False)
 
 
 #: Resource fields rules read like attributes (``Resource.get("region")``): those a finding keeps.
-_FIELDS = frozenset(f.name for f in fields(ResourceRef))
+_FIELDS = frozenset(f.name for f in fields(ResourceRef)) - {"source"}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ __all__ = [
     "PRIMARY_LAWS",
     "CollectionProblem",
     "Report",
+    "SkippedRule",
     "Thresholds",
     "reference_key",
 ]
@@ -40,6 +41,22 @@ class Thresholds:
         if finding.severity < self.fail_on:
             return False
         return finding.result is Result.FAIL or (finding.result is Result.ERROR and self.fail_on_error)
+
+
+@dataclass(frozen=True)
+class SkippedRule:
+    """A rule not evaluated on ``resources`` resources of a type: it reads what their source never knows."""
+
+    rule_id: str
+    resource_type: str
+    provider: str
+    reason: str
+    resources: int
+
+    def note(self) -> str:
+        """One line for reports."""
+        return (f"{self.rule_id} skipped for {self.resources} {self.resource_type} resource(s) from "
+                f"'{self.provider}': {self.reason}")
 
 
 @dataclass
@@ -69,6 +86,8 @@ class Report:
     baseline_source: str | None = None
     resolved: list[dict[str, Any]] = field(default_factory=list)
     version: str = ""
+    #: Rules left out for resources whose source can never know an attribute they read (not failing).
+    skipped: list[SkippedRule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.findings.sort(key=Finding.sort_key)

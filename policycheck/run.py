@@ -6,6 +6,7 @@ The CLI only parses and hands off to these functions; they know no click and no 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
@@ -23,7 +24,7 @@ from .loader import Overrides, load_packs
 from .model import CollectionProblem, Finding, Resource, Result
 from .policy import PolicyPack, Rule, attribute_needs
 from .provider import CollectPlan, Provider, load_providers, missing_extra_error
-from .report import FAILING_RESULTS, Report
+from .report import FAILING_RESULTS, Report, SkippedRule
 from .report_file import read_report
 from .resolution import Resolved
 from .snapshot import load_snapshot, write_snapshot
@@ -116,7 +117,14 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
         if progress:
             progress(resource)
 
-    findings, tally, omitted = _evaluate(rules, resources, book, context, seen)
+    skips: Counter[tuple[str, str, str, str]] = Counter()
+    lock = threading.Lock()
+
+    def skipped(rule: Rule, resource: Resource, reason: str) -> None:  # called from worker threads
+        with lock:
+            skips[rule.id, resource.type, resource.provider, reason] += 1
+
+    findings, tally, omitted = _evaluate(rules, resources, book, context, seen, skipped)
     report = Report(
         findings=findings, rules=rules, packs=packs, thresholds=context.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
@@ -125,6 +133,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
                          *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})")
                            for snapshot in loaded for p in snapshot.problems)]),
         sources=[str(p) for p in snapshot_paths] + list(settings.providers),
+        skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
     )
     if baseline is not None:
         report.compare_with(baseline, str(run.baseline))
@@ -133,13 +142,14 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
 
 
 def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, context: RunContext,
-              seen: Callable[[Resource], None]) -> tuple[list[Finding], Counter[tuple[str, str]], int]:
+              seen: Callable[[Resource], None], skipped: Callable[[Rule, Resource, str], None],
+              ) -> tuple[list[Finding], Counter[tuple[str, str]], int]:
     """Findings kept for the report, the (severity, result) tally of all of them, and how many passes were left out."""
     findings = []
     tally: Counter[tuple[str, str]] = Counter()
     omitted = 0
     for finding in evaluate(rules, resources, book, evaluation_date=context.evaluation_date,
-                            workers=context.workers, on_resource=seen):
+                            workers=context.workers, on_resource=seen, on_skip=skipped):
         tally[finding.severity.label, finding.result.value] += 1
         if finding.result is Result.PASS and not context.keep_passed:
             omitted += 1

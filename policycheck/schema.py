@@ -171,7 +171,12 @@ def report_schema() -> dict[str, Any]:
     """The JSON report (format policycheck/report/v1): what CI and baselines may rely on."""
     string_or_null = {"type": ["string", "null"]}
     resource = {"type": "object", "required": ["type", "id", "name", "provider", "account", "region"],
-                "properties": {k: {"type": "string"} for k in ("type", "id", "name", "provider", "account", "region")}}
+                "properties": {
+                    **{k: {"type": "string"} for k in ("type", "id", "name", "provider", "account", "region")},
+                    "source": {"type": "object", "required": ["path", "line"],
+                               "description": "Where the resource is declared in code (infrastructure as code).",
+                               "properties": {"path": {"type": "string"}, "line": {"type": "integer", "minimum": 1}}},
+                }}
     finding = {
         "type": "object",
         "required": ["fingerprint", "rule_id", "severity", "result", "message", "resource", "observed", "waiver"],
@@ -204,6 +209,10 @@ def report_schema() -> dict[str, Any]:
             "rules": {"type": "array", "items": {"type": "object", "required": ["id", "title", "severity"]}},
             "findings": {"type": "array", "items": finding},
             "collection_problems": {"type": "array"},
+            "skipped": {"type": "array", "description": "Rules not evaluated on resources whose source can never know "
+                        "an attribute they read (e.g. a plan); not failing.", "items": {
+                            "type": "object",
+                            "required": ["rule_id", "resource_type", "provider", "reason", "resources"]}},
             "waivers": {"type": "object", "required": ["applied", "expired", "unused"]},
             "coverage": {"type": "array", "items": {"type": "object", "required": ["reference", "rules"]}},
             "baseline": {"type": ["object", "null"]},

@@ -27,7 +27,8 @@ def finding_record(finding: Finding, report: Report) -> dict[str, Any]:
         "new": (finding.result in FAILING_RESULTS and report.is_new(finding)) if report.baseline is not None else None,
         "message": finding.message,
         "resource": {"type": r.type, "id": r.id, "name": r.name, "provider": r.provider,
-                     "account": r.account, "region": r.region},
+                     "account": r.account, "region": r.region,
+                     **({"source": {"path": r.source.path, "line": r.source.line}} if r.source else {})},
         "observed": finding.observed,
         "references": list(rule.references) if rule else [],
         "waiver": None if finding.waiver is None else {
@@ -69,6 +70,8 @@ def report_document(report: Report, *, with_findings: bool = True) -> dict[str, 
         "findings": [finding_record(f, report) for f in report.findings] if with_findings else [],
         "collection_problems": [{"provider": p.provider, "scope": p.scope, "message": p.message}
                                 for p in report.problems],
+        "skipped": [{"rule_id": s.rule_id, "resource_type": s.resource_type, "provider": s.provider,
+                     "reason": s.reason, "resources": s.resources} for s in report.skipped],
         "waivers": {
             "applied": [{**w.as_dict(), "matched": used[w.id]} for w in report.waivers_active if used[w.id]],
             "expired": [w.as_dict() for w in report.waivers_expired],

@@ -60,7 +60,8 @@ def summary(report: Report, budget: int = DEFAULT_BUDGET) -> str:
 
 
 def _compose(report: Report, limits: Limits) -> str:
-    sections: list[Callable[[Report], list[str]]] = [_header, _counts, _baseline, _problems, _waivers]
+    sections: list[Callable[[Report], list[str]]] = [_header, _counts, _baseline, _problems, _skipped,
+                                                     _waivers]
     lines = [line for section in sections for line in section(report)]
     lines += _failing(report, limits)
     if limits != Limits():
@@ -128,6 +129,17 @@ def _problems(report: Report) -> list[str]:
     return [*lines, ""]
 
 
+def _skipped(report: Report) -> list[str]:
+    if not report.skipped:
+        return []
+    lines = [f"**{len(report.skipped)} rule(s) skipped** where the source cannot know what they read (not failing):",
+             ""]
+    lines += [f"- {cell(s.note(), 500)}" for s in report.skipped[:20]]
+    if len(report.skipped) > 20:
+        lines.append(f"- … and {len(report.skipped) - 20} more")
+    return [*lines, ""]
+
+
 def _waivers(report: Report) -> list[str]:
     expired = report.waivers_expired
     if not expired:
@@ -175,7 +187,8 @@ def _rule_block(report: Report, findings: list[Finding], limit: int) -> list[str
     for finding in ordered[:limit]:
         r = finding.resource
         marker = " *(error)*" if finding.result is Result.ERROR else ""
-        lines.append(f"- `{_code(r.type)}` **{cell(r.name)}** ({cell(r.id)}){marker}: {cell(finding.message)}")
+        where = f" at `{_code(r.source.path)}:{r.source.line}`" if r.source else ""
+        lines.append(f"- `{_code(r.type)}` **{cell(r.name)}** ({cell(r.id)}){where}{marker}: {cell(finding.message)}")
     if len(findings) > limit:
         lines.append(f"- … and {len(findings) - limit} more")
     return [*lines, ""]

@@ -3,7 +3,9 @@
 One rule descriptor per policy rule; one result per failing or erroring finding, and per
 waived finding with the waiver as an accepted suppression. A cloud resource has no source
 file, so each result carries the resource as a logical location and, as its physical
-location, the policy file and line defining the rule (GitHub rejects results without one).
+location, the policy file and line defining the rule (GitHub rejects results without one);
+a resource declared in code (``Resource.source``, e.g. from a Terraform plan) points at
+that file and line instead.
 ``partialFingerprints`` carries the finding fingerprint, so an alert stays the same alert
 across runs.
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..model import Finding, Result, Severity
+from ..model import Finding, Result, Severity, SourceLocation
 from ..policy import RuleInfo as Rule
 from ..report import FAILING_RESULTS, Report
 from . import reporter
@@ -146,7 +148,7 @@ def _result(finding: Finding, report: Report, rule: Rule | None, index: dict[str
         "kind": "fail",
         "message": {"text": _message(finding, rule)},
         "locations": [{
-            "physicalLocation": places.get(finding.rule_id) or _physical(None),
+            "physicalLocation": _declared(r.source) if r.source else places.get(finding.rule_id) or _physical(None),
             "logicalLocations": [{"name": r.name, "fullyQualifiedName": r.id, "kind": "resource"}],
         }],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
@@ -185,6 +187,15 @@ def _physical(rule: Rule | None) -> dict[str, Any]:
     return {"artifactLocation": location, "region": {"startLine": max(1, rule.line if rule else 1)}}
 
 
+def _declared(source: SourceLocation) -> dict[str, Any]:
+    """The file and line declaring the resource (infrastructure as code), so the alert sits on that line."""
+    located = locate(source.path)
+    path = Path(located.path)
+    location: dict[str, Any] = ({"uri": quote(located.path), "uriBaseId": located.base} if located.base
+                                else {"uri": path.as_uri() if path.is_absolute() else quote(located.path)})
+    return {"artifactLocation": location, "region": {"startLine": max(1, source.line)}}
+
+
 def _suppressions(finding: Finding) -> list[dict[str, Any]]:
     waiver = finding.waiver
     if finding.result is not Result.WAIVED or waiver is None:
@@ -211,6 +222,8 @@ def _invocation(report: Report, omitted: int) -> dict[str, Any]:
         *({"level": "note", "descriptor": {"id": "waiver-unused"},
            "message": {"text": f"waiver {w.id} for {w.rule} ({w.source}) matched no finding"}}
           for w in report.waivers_unused()),
+        *({"level": "note", "descriptor": {"id": "rule-skipped"}, "message": {"text": s.note()}}
+          for s in report.skipped),
     ]
     return {
         "executionSuccessful": not report.problems,

@@ -74,6 +74,8 @@ def _problems(console: Console, report: Report) -> None:
     for problem in report.problems:
         console.print(Text(f"collection error [{problem.provider}] {problem.scope}: {problem.message}",
                            style="bold magenta"))
+    for skipped in report.skipped:
+        console.print(Text(f"note: {skipped.note()}", style="dim"))
 
 
 def _waivers(console: Console, report: Report) -> None:

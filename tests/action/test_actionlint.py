@@ -44,9 +44,14 @@ def action_as_workflow(action: dict) -> dict:
             "jobs": {"action": job}}
 
 
-def test_there_are_two_example_workflows():
+def test_there_are_three_example_workflows():
     names = {path.name for path in EXAMPLES}
-    assert names == {"pull-request.yml", "nightly.yml"}
+    assert names == {"pull-request.yml", "nightly.yml", "terraform-pr.yml"}
+    terraform = yaml.safe_load((REPO / "examples" / "workflows" / "terraform-pr.yml").read_text(encoding="utf-8"))
+    steps = terraform["jobs"]["plan-and-check"]["steps"]
+    assert any("terraform show -json tfplan > plan.json" in step.get("run", "") for step in steps)
+    assert any(step.get("with", {}).get("plan") for step in steps)
+    assert any(str(step.get("uses", "")).startswith("github/codeql-action/upload-sarif@") for step in steps)
     pull_request = (REPO / "examples" / "workflows" / "pull-request.yml").read_text(encoding="utf-8")
     assert "github/codeql-action/upload-sarif@" in pull_request
     nightly = yaml.safe_load((REPO / "examples" / "workflows" / "nightly.yml").read_text(encoding="utf-8"))
