@@ -9,6 +9,7 @@ Cloud SDKs are imported inside ``collect``, never at module import.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ class ProviderContext:
 
     reveal_identities: bool = False
     pseudonym_key: bytes = b""
+    #: The day ages are counted to (the run's evaluation date); today (UTC) unless the run pins it.
+    evaluation_date: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
     extra: dict[str, Any] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
 

@@ -8,6 +8,7 @@ a provider obtained it.
 
 from __future__ import annotations
 
+from .attributes import UNSUPPLIED
 from .attributes import AttributeSpec as A
 
 KEY_MANAGEMENT = ("none", "provider-managed", "customer-managed")
@@ -37,6 +38,9 @@ DATA_STORE = (
     A("retention.mechanism", "list", "Deletion mechanisms in place: lifecycle, ttl, retention-policy, object-lock."),
     A("retention.max_age_days", "int", "Longest age any item can reach before a mechanism deletes it; null if "
       "nothing deletes every item."),
+    A("retention.oldest_record_age_days", "int", "Age in days (at the evaluation date) of the oldest record, "
+      "read in the data itself; 0 for an empty store. Only database providers read data; elsewhere unknown.",
+      group=UNSUPPLIED),
     A("retention.soft_delete_days", "int", "Days deleted data stays recoverable (soft delete, noncurrent "
       "versions); 0 if none."),
     A("backup.enabled", "bool", "Backups, snapshots or point-in-time recovery are enabled."),
