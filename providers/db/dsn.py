@@ -26,6 +26,7 @@ class Dsn:
     user: str
     database: str
     options: dict[str, str] = field(default_factory=dict)
+    scheme: str = ""
 
     @property
     def server(self) -> str:
@@ -35,7 +36,7 @@ class Dsn:
     @property
     def text(self) -> str:
         query = "&".join(f"{k}={v}" for k, v in sorted(self.options.items()))
-        return f"{self.engine}://{self.user}@{self.server}/{self.database}" + (f"?{query}" if query else "")
+        return f"{self.scheme or self.engine}://{self.user}@{self.server}/{self.database}" + (f"?{query}" if query else "")
 
 
 def parse_dsn(text: str, *, where: str, schemes: tuple[str, ...], default_port: int, engine: str) -> Dsn:
@@ -58,7 +59,8 @@ def parse_dsn(text: str, *, where: str, schemes: tuple[str, ...], default_port: 
         raise ConfigError(f"{where}: the DSN names no host")
     if not parts.username:
         raise ConfigError(f"{where}: the DSN names no user ({schemes[0]}://USER@HOST/...)")
-    return Dsn(engine, parts.hostname, port, unquote(parts.username), unquote(parts.path.lstrip("/")), options)
+    return Dsn(engine, parts.hostname, port, unquote(parts.username), unquote(parts.path.lstrip("/")), options,
+               parts.scheme)
 
 
 def read_password(password_file: str | None, env_vars: tuple[str, ...], *, where: str) -> str | None:

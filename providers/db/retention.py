@@ -45,6 +45,8 @@ def oldest_record_ages(engine: Engine, session: Session, database: str,
         elif not info.is_time:
             ages[row.schema, row.name] = Unknown(f"{name}: timestamp column '{column}' is {info.type}, not a date "
                                                  "or timestamp")
+        elif row.facts.get("_rows_hidden"):
+            ages[row.schema, row.name] = Unknown(f"{name}: {row.facts['_rows_hidden']}")
         elif not info.indexed and not allow_unindexed:
             ages[row.schema, row.name] = Unknown(
                 f"{name}: refused to read min({column}) without an index on '{column}' (a full table scan); add "

@@ -112,6 +112,8 @@ class PostgresEngine(Engine):
                                     "NULL ORDER BY rolname", AUTHID_GRANT.format(role="ROLE"))
         facts["raw.accounts_without_password"] = no_password if isinstance(no_password, Unknown) else \
             [r[0] for r in no_password]
+        (facts["_bypass_rls"],), = session.rows("SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles WHERE "
+                                                "rolname = current_user")
         roles = session.rows("SELECT rolname, rolcanlogin, rolsuper FROM pg_catalog.pg_roles")
         facts["raw.superusers"] = sorted(name for name, login, superuser in roles if login and superuser)
         facts["_logins"] = {name for name, login, _ in roles if login}
@@ -148,6 +150,9 @@ class PostgresEngine(Engine):
             facts: dict[str, Any] = {"raw.readers": readers, "raw.public_grant": PUBLIC in direct,
                                      "raw.row_level_security": bool(rls), "raw.force_row_level_security":
                                      bool(force_rls), **_public(trust, database, readers)}
+            if rls and not server["_bypass_rls"]:  # min() would see only the rows a policy lets the scanner see
+                facts["_rows_hidden"] = ("row-level security may hide rows from the scanning role; give it "
+                                         "BYPASSRLS to read the oldest row")
             rows.append(TableRow(schema, table, comment, facts))
         return _public(trust, database, None), rows
 
@@ -184,7 +189,9 @@ class PostgresEngine(Engine):
         out = [f"CREATE ROLE {role} LOGIN" + "; " + f"ALTER ROLE {role} SET default_transaction_read_only = on"]
         databases = settings.databases or ("<each database>",)
         out += [f"GRANT CONNECT ON DATABASE {db} TO {role}" for db in databases]
-        out.append(HBA_GRANT.format(role=role))
+        dsn_databases = sorted({d.database or "postgres" for d in settings.dsns}) or ["<the DSN's database>"]
+        out += [f"{HBA_GRANT.format(role=role)} (run in database {db}: catalog views are per database)"
+                for db in dsn_databases]
         if needs is None or "logging.access_logging" in needs or "raw.pgaudit" in needs:
             out.append(SETTINGS_GRANT.format(role=role))
         if needs is None or "raw.accounts_without_password" in needs:
