@@ -36,7 +36,8 @@ class Dsn:
     @property
     def text(self) -> str:
         query = "&".join(f"{k}={v}" for k, v in sorted(self.options.items()))
-        return f"{self.scheme or self.engine}://{self.user}@{self.server}/{self.database}" + (f"?{query}" if query else "")
+        base = f"{self.scheme or self.engine}://{self.user}@{self.server}/{self.database}"
+        return base + (f"?{query}" if query else "")
 
 
 def parse_dsn(text: str, *, where: str, schemes: tuple[str, ...], default_port: int, engine: str) -> Dsn:

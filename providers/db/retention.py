@@ -41,7 +41,8 @@ def oldest_record_ages(engine: Engine, session: Session, database: str,
         name = engine.table_name(database, row.schema, row.name)
         info = columns.get((row.schema, row.name, column))
         if info is None:
-            ages[row.schema, row.name] = Unknown(f"{name}: declared timestamp column '{column}' does not exist")
+            ages[row.schema, row.name] = Unknown(f"{name}: declared timestamp column '{column}' does not exist, or the "
+                                                 f"scanning user cannot see it (it needs SELECT ({column}))")
         elif not info.is_time:
             ages[row.schema, row.name] = Unknown(f"{name}: timestamp column '{column}' is {info.type}, not a date "
                                                  "or timestamp")

@@ -67,24 +67,30 @@ PG_SCHEMA = """
 CREATE TABLE tickets (id serial PRIMARY KEY, title text, customer_email text, created_at timestamptz NOT NULL);
 CREATE INDEX tickets_created_at ON tickets (created_at);
 INSERT INTO tickets (title, customer_email, created_at) VALUES
-  ('Refund', 'anna@example.org', '2025-01-01 08:00+00'), ('Address change', 'ben@example.org', '2026-05-20 09:00+00');
+  ('Refund', 'anna@example.org', '2025-01-01 08:00+00'),
+  ('Address change', 'ben@example.org', '2026-05-20 09:00+00');
 CREATE TABLE users (id serial PRIMARY KEY, email text, created_at timestamptz NOT NULL);
 CREATE INDEX ON users (created_at);
 INSERT INTO users (email, created_at) VALUES ('anna@example.org', '2025-01-01 00:00+00');
-COMMENT ON TABLE users IS 'Agents and customers. policycheck: data-classification=personal retention-days=730 timestamp-column=created_at';
+COMMENT ON TABLE users IS
+  'Agents and customers. policycheck: data-classification=personal retention-days=730 timestamp-column=created_at';
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 CREATE TABLE online_notifications (id serial PRIMARY KEY, created_at timestamptz NOT NULL);
 INSERT INTO online_notifications (created_at) VALUES ('2020-01-01');
-COMMENT ON TABLE online_notifications IS 'policycheck: data-classification=personal retention-days=90 timestamp-column=created_at';
+COMMENT ON TABLE online_notifications IS
+  'policycheck: data-classification=personal retention-days=90 timestamp-column=created_at';
 CREATE TABLE chat_messages (id serial PRIMARY KEY, created_at timestamptz);
-COMMENT ON TABLE chat_messages IS 'policycheck: data-classification=personal retention-days=30 timestamp-column=inserted_at';
+COMMENT ON TABLE chat_messages IS
+  'policycheck: data-classification=personal retention-days=30 timestamp-column=inserted_at';
 CREATE TABLE ticket_articles (id serial PRIMARY KEY, body text, created_at timestamptz);
 CREATE INDEX ON ticket_articles (created_at);
 INSERT INTO ticket_articles (body, created_at) VALUES ('hello', '2026-05-01'), ('lost date', NULL);
-COMMENT ON TABLE ticket_articles IS 'policycheck: data-classification=personal retention-days=365 timestamp-column=created_at';
+COMMENT ON TABLE ticket_articles IS
+  'policycheck: data-classification=personal retention-days=365 timestamp-column=created_at';
 CREATE TABLE histories (id serial PRIMARY KEY, created_at date);
 CREATE INDEX ON histories (created_at);
-COMMENT ON TABLE histories IS 'policycheck: data-classification=personal retention-days=30 timestamp-column=created_at';
+COMMENT ON TABLE histories IS
+  'policycheck: data-classification=personal retention-days=30 timestamp-column=created_at';
 CREATE TABLE settings (id serial PRIMARY KEY, name text);
 """
 
@@ -123,8 +129,9 @@ def pg_estate() -> Iterator[Estate]:
 
 def pg_config(estate: Estate, **extra: Any) -> dict[str, Any]:
     return {"dsns": [estate.dsn("postgres")], "databases": [estate.database], "country": "DE",
-            "tables": {f"{estate.database}.public.tickets": {"data-classification": "personal", "retention-days": 365,
-                                                             "timestamp-column": "created_at"}}, **extra}
+            "tables": {f"{estate.database}.public.tickets": {
+                "data-classification": "personal", "retention-days": 365, "timestamp-column": "created_at"}},
+            **extra}
 
 
 # -- MariaDB / MySQL ---------------------------------------------------------------------------
@@ -140,7 +147,8 @@ MY_SCHEMA = [
     "CREATE TABLE ticket (id INT AUTO_INCREMENT PRIMARY KEY, title VARCHAR(200), create_time DATETIME NOT NULL, "
     "KEY ticket_create_time (create_time)) ENGINE=InnoDB "
     "COMMENT='policycheck: data-classification=personal retention-days=365 timestamp-column=create_time'",
-    "INSERT INTO ticket (title, create_time) VALUES ('Refund', '2025-01-01 08:00:00'), ('Parcel', '2026-05-30 10:00:00')",
+    "INSERT INTO ticket (title, create_time) VALUES ('Refund', '2025-01-01 08:00:00'), "
+    "('Parcel', '2026-05-30 10:00:00')",
     "CREATE TABLE customer_user (id INT PRIMARY KEY, email VARCHAR(200), create_time DATETIME NOT NULL, "
     "KEY (create_time)) COMMENT='policycheck: data-classification=personal retention-days=730 "
     "timestamp-column=create_time'",

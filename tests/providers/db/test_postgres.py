@@ -200,7 +200,8 @@ def test_only_reads_reach_the_server(pg_estate):
     path = _server_log()
     if path is None:
         pytest.skip("no PostgreSQL server log under /var/log/postgresql")
-    start = len(open(path, "rb").read())
+    with open(path, "rb") as log:
+        start = log.seek(0, 2)
     resources, _ = collect(PostgresProvider, pg_config(pg_estate, allow_unindexed=True))
     assert resources
     time.sleep(0.2)
