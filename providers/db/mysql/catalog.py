@@ -198,15 +198,17 @@ class MysqlEngine(Engine):
     def columns(self, session: Session, database: str,
                 wanted: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Column]:
         tables = sorted({t for _, t, _ in wanted})
+        marks = ", ".join(["%s"] * len(tables))
+        # two plain queries joined here: a correlated subquery over information_schema opens every table again
+        indexed = {(t, c) for t, c in session.rows(
+            "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s AND "
+            f"SEQ_IN_INDEX = 1 AND INDEX_TYPE = 'BTREE' AND TABLE_NAME IN ({marks})", (database, *tables))}
         rows = session.rows(
-            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.DATA_TYPE, EXISTS (SELECT 1 FROM "
-            "information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME "
-            "AND s.COLUMN_NAME = c.COLUMN_NAME AND s.SEQ_IN_INDEX = 1 AND s.INDEX_TYPE = 'BTREE') "
-            "FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = %s AND c.TABLE_NAME IN "
-            f"({', '.join(['%s'] * len(tables))})", (database, *tables))
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE FROM information_schema.COLUMNS WHERE "
+            f"TABLE_SCHEMA = %s AND TABLE_NAME IN ({marks})", (database, *tables))
         want = set(wanted)
-        found = {(database, t, c): Column(sql_type, data_type.lower() in TIME_TYPES, bool(indexed))
-                 for t, c, sql_type, data_type, indexed in rows}
+        found = {(database, t, c): Column(sql_type, data_type.lower() in TIME_TYPES, (t, c) in indexed)
+                 for t, c, sql_type, data_type in rows}
         return {key: value for key, value in found.items() if key in want}
 
     def oldest(self, session: Session, database: str, schema: str, table: str, column: str) -> tuple[Any, bool]:
