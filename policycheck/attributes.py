@@ -14,6 +14,7 @@ __all__ = [
     "OPEN_PREFIXES",
     "RESOURCE_FIELDS",
     "RESOURCE_TYPES",
+    "UNSUPPLIED",
     "VALUE_TYPES",
     "AttributeSpec",
     "ResourceType",
@@ -24,6 +25,10 @@ __all__ = [
 
 #: Value types an attribute can have; operators declare which of these they accept.
 VALUE_TYPES = ("bool", "int", "number", "string", "list", "date", "map", "version")
+
+#: Group of a vocabulary attribute only some providers supply (e.g. facts read in the data itself): a provider that
+#: binds no group to it leaves it unknown, never null, so a rule reading it gives ``error``, not a fail or pass.
+UNSUPPLIED = "unsupplied"
 
 
 @dataclass(frozen=True)
@@ -45,13 +50,14 @@ def bind_groups(vocabulary: tuple[AttributeSpec, ...], groups: dict[str, list[st
     """Return the vocabulary with each attribute bound to the collection group whose glob matches it.
 
     ``groups`` maps a provider's group name (one API call or a few) to attribute-name globs.
-    Attributes no glob matches stay in the ``core`` group (supplied at listing time).
+    Attributes no glob matches keep their declared group: ``core`` (supplied at listing time) unless the
+    vocabulary declares them :data:`UNSUPPLIED`.
     """
     bound = []
     for spec in vocabulary:
         group = next(
             (name for name, patterns in groups.items() if any(fnmatch.fnmatchcase(spec.name, p) for p in patterns)),
-            "core",
+            spec.group,
         )
         bound.append(replace(spec, group=group))
     return tuple(bound)

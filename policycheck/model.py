@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
+from .attributes import UNSUPPLIED
 from .errors import CollectionError
 
 __all__ = [
@@ -176,6 +177,8 @@ class Resource:
                 return Unknown(self._unknown[path])
             if self._absent is not None and path not in self._values:
                 return Unknown(self._absent)
+            if group == UNSUPPLIED and path not in self._values:
+                return Unknown(f"provider '{self.provider}' does not collect {path}")
         return self._values.get(path)
 
     def _tag(self, key: str) -> Any:

@@ -8,6 +8,7 @@ a provider obtained it.
 
 from __future__ import annotations
 
+from .attributes import UNSUPPLIED
 from .attributes import AttributeSpec as A
 
 KEY_MANAGEMENT = ("none", "provider-managed", "customer-managed")
@@ -43,6 +44,9 @@ DATA_STORE = (
       "nothing deletes every item."),
     A("retention.lock_days", "int", "Days every new object is protected from deletion (S3 Object Lock default "
       "retention, Cloud Storage retention policy); 0 if nothing locks objects."),
+    A("retention.oldest_record_age_days", "int", "Age in days (at the evaluation date) of the oldest record, "
+      "read in the data itself; 0 for an empty store. Only database providers read data; elsewhere unknown.",
+      group=UNSUPPLIED),
     A("retention.soft_delete_days", "int", "Days deleted data stays recoverable (soft delete, noncurrent "
       "versions); 0 if none."),
     A("backup.enabled", "bool", "Backups, snapshots or point-in-time recovery are enabled."),

@@ -1,0 +1,5 @@
+"""PostgreSQL provider (entry point ``policycheck.providers.db.postgres:PostgresProvider``)."""
+
+from .provider import PostgresProvider
+
+__all__ = ["PostgresProvider"]
