@@ -305,6 +305,21 @@ def schema(name: str, write_dir: str | None) -> None:
     click.echo(json.dumps(documents[f"{name}.schema.json"], indent=2))
 
 
+# -- formats ---------------------------------------------------------------------------------------
+@main.command()
+@click.option("--extension", "extension_of", metavar="FORMAT", help="Print only this report format's file extension.")
+def formats(extension_of: str | None) -> None:
+    """List the report formats (name, file extension, description), from the reporter registry."""
+    from .reporters import REPORTERS, formats_for, renderer_of
+
+    if extension_of is not None:
+        click.echo(renderer_of("report", extension_of, source="--extension").extension)
+        return
+    for name in formats_for("report"):
+        entry = REPORTERS.get(name)
+        click.echo(f"{name}\t{entry.extension}\t{entry.description}")
+
+
 # -- permissions -----------------------------------------------------------------------------------
 @main.command()
 @_settings("policies", "params")

@@ -221,7 +221,8 @@ def _from_env(spec: SettingSpec, text: str, variable: str) -> Any:
         try:
             return int(text) if spec.kind == "integer" else float(text)
         except ValueError:
-            raise ConfigError(f"expected a {spec.kind}, got {text!r}", source=variable) from None
+            what = "a whole number" if spec.kind == "integer" else "a number"
+            raise ConfigError(f"expected {what}, got {text!r}", source=variable) from None
     if spec.kind == "object":
         return _yaml_value(text, variable)
     return text

@@ -39,3 +39,27 @@ def test_unknown_format_suggests_the_right_one(kit):
     result = kit.policycheck(*kit.scan_args("--format", "sarf"))
     assert result.returncode == 2
     assert "did you mean 'sarif'" in result.stderr
+
+
+def test_formats_command_lists_the_registry():
+    from click.testing import CliRunner
+
+    from policycheck.cli import main
+    from policycheck.reporters import formats_for
+
+    listing = CliRunner().invoke(main, ["formats"])
+    assert listing.exit_code == 0
+    rows = [line.split("\t") for line in listing.output.splitlines()]
+    assert [row[0] for row in rows] == formats_for("report")
+    assert {row[0]: row[1] for row in rows}["junit"] == "xml"
+    assert CliRunner().invoke(main, ["formats", "--extension", "markdown"]).output == "md\n"
+    bad = CliRunner().invoke(main, ["formats", "--extension", "jsn"])
+    assert bad.exit_code == 2 and "did you mean 'json'" in bad.output
+
+
+def test_diff_and_rules_formats_come_from_the_same_registry():
+    from policycheck.reporters import formats_for
+
+    assert formats_for("diff") == ["json", "markdown", "text"]
+    assert formats_for("rules") == ["json", "markdown", "text"]
+    assert formats_for("attributes") == ["json", "markdown", "text"]
