@@ -91,8 +91,13 @@ def renderer_of(subject: str, name: str, source: str = "--format") -> Reporter:
 
 
 def load_reporters() -> Registry[Reporter]:
-    """Import the built-in renderer modules (each registers itself)."""
-    from .. import diff, docs  # noqa: F401  (diff and rules renderers)
-    from . import json_report, junit, markdown, sarif, text  # noqa: F401
+    """Import every module of this package, and the diff and docs renderers (each registers itself):
+    a new format is one module here, nothing else to list."""
+    import importlib
+    import pkgutil
 
+    from .. import diff, docs  # noqa: F401  (diff, rules and attribute renderers)
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
     return REPORTERS
