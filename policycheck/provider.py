@@ -22,11 +22,6 @@ from .model import CollectionProblem, Resource
 from .registry import Registry
 from .settings import Settings
 
-
-@dataclass(frozen=True)
-class NoSettings(Settings):
-    """A provider without settings."""
-
 __all__ = [
     "BROKEN_PROVIDERS",
     "ENTRY_POINT_GROUP",
@@ -41,6 +36,11 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "policycheck.providers"
+
+
+@dataclass(frozen=True)
+class NoSettings(Settings):
+    """A provider without settings."""
 
 
 @dataclass(frozen=True)
