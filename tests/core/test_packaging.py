@@ -99,6 +99,7 @@ def test_published_schemas_are_current():
         assert shipped == document, f"{name} is stale: run policycheck schema --write policycheck/schemas"
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.environ.get("POLICYCHECK_WHEEL_TEST") != "1", reason="set POLICYCHECK_WHEEL_TEST=1 (~15 s)")
 def test_wheel_install_ships_providers_and_policies(tmp_path):
     source = tmp_path / "src"  # a copy: building in the checkout would leave build/ and egg-info behind
