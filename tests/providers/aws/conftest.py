@@ -16,7 +16,9 @@ from typing import Any
 
 import boto3
 import botocore.endpoint
+import botocore.loaders
 import botocore.retries.bucket
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -190,3 +192,30 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# -- one botocore data loader for the whole test session ---------------------------------------------
+class _Paths(list):
+    """Search paths that ignore a path already listed (boto3 appends its own at every Session())."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_botocore_loader() -> Iterator[None]:
+    """Every session of the test run shares one botocore Loader, so each service model and endpoints
+    file is parsed once, not once per ``boto3.Session()`` (what a long-lived session does anyway)."""
+    loaders: dict[str | None, Any] = {}
+
+    def shared(search_path_string: str | None = None) -> Any:
+        if search_path_string not in loaders:
+            loader = botocore.loaders.create_loader(search_path_string)
+            loader._search_paths = _Paths(loader.search_paths)
+            loaders[search_path_string] = loader
+        return loaders[search_path_string]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", shared)
+        yield
