@@ -11,6 +11,8 @@ import xmlschema
 
 from policycheck.reporters import load_reporters
 
+pytestmark = pytest.mark.integration  # each step runs bash, which runs the policycheck CLI
+
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 
 

@@ -40,6 +40,7 @@ def install_run(tmp_path_factory, action):
     return run, checkout, workspace
 
 
+@pytest.mark.integration
 def test_install_adds_the_extras_of_the_chosen_providers(install_run):
     run, _, workspace = install_run
     assert run.exit_code == 0, run.log
@@ -53,6 +54,7 @@ def test_install_adds_the_extras_of_the_chosen_providers(install_run):
     assert where.startswith(str(venv_bin.parent))  # the built copy, not the developer's install
 
 
+@pytest.mark.integration
 def test_scan_step_uses_the_installed_policycheck(install_run, action, tmp_path, scan_inputs, plugin_env):
     install, checkout, _ = install_run
     workspace = tmp_path / "workspace"

@@ -14,6 +14,8 @@ import textwrap
 import pytest
 from core_support import MALFORMED_DIR, check_one_line_error, pack_text, rule_text, store
 
+pytestmark = pytest.mark.integration  # python -m policycheck in a subprocess
+
 SUBSET = ["policy-yaml-bad-indent", "policy-unknown-attribute", "policy-unknown-operator", "policy-alias-bomb",
           "policy-python-object-tag", "policy-deep-nesting", "waiver-missing-expiry"]
 

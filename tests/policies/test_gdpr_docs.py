@@ -16,6 +16,7 @@ DOCUMENTS = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", list(DOCUMENTS))
 def test_docs_are_current(name: str, shipped_types: list[str], tmp_path: Path) -> None:
     if shipped_types or BROKEN_PROVIDERS:

@@ -155,6 +155,7 @@ def test_params_are_consistent(raw: dict[str, Any]) -> None:
 
 # -- the command line --------------------------------------------------------------------------
 
+@pytest.mark.integration
 def test_policycheck_validate_subprocess(tmp_path: Path) -> None:
     done = subprocess.run([*kit.policycheck_command(), "validate", "--policy", kit.PACK], capture_output=True,
                           text=True, timeout=120, cwd=tmp_path)

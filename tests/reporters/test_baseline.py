@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.integration  # the CLI in a subprocess
+
 
 @pytest.fixture
 def baseline(tmp_path, kit):

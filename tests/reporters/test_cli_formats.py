@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from policycheck.reporters import load_reporters
 
 
@@ -14,6 +16,7 @@ def test_ci_formats_are_registered():
         "sarif": "sarif", "junit": "xml", "markdown": "md"}
 
 
+@pytest.mark.integration
 def test_one_scan_writes_every_format(tmp_path, kit, sarif_validator, junit_schema):
     paths = {name: tmp_path / "out" / f"report.{name}" for name in ("sarif", "junit", "markdown", "json")}
     formats = [arg for name, path in paths.items() for arg in ("--format", f"{name}={path}")]
@@ -29,12 +32,14 @@ def test_one_scan_writes_every_format(tmp_path, kit, sarif_validator, junit_sche
         document["summary"]["results"][r] for r in ("fail", "error", "waived"))
 
 
+@pytest.mark.integration
 def test_sarif_to_standard_output(kit, sarif_validator):
     result = kit.policycheck(*kit.scan_args("--format", "sarif"))
     assert result.returncode == 1
     kit.assert_valid_sarif(sarif_validator, json.loads(result.stdout))
 
 
+@pytest.mark.integration
 def test_unknown_format_suggests_the_right_one(kit):
     result = kit.policycheck(*kit.scan_args("--format", "sarf"))
     assert result.returncode == 2

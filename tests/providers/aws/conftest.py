@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import threading
@@ -12,9 +12,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
+import botocore.endpoint
+import botocore.loaders
+import botocore.retries.bucket
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -73,6 +78,32 @@ class Recorder:
 
     def operations(self, service: str | None = None) -> list[str]:
         return [op for svc, op in self.calls if service is None or svc == service]
+
+
+class _LeapingClock(botocore.retries.bucket.Clock):
+    """The clock of botocore's adaptive rate limiter, a minute later at each reading: its token bucket is
+    always full again, so a client never waits for a token after a throttle."""
+
+    def __init__(self) -> None:
+        self._now = time.time()
+
+    def current_time(self) -> float:
+        self._now += 60
+        return self._now
+
+    def sleep(self, amount: float) -> None:
+        pass
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Throttling tests without botocore's waits: the backoff before each retry is recorded instead of slept
+    (only botocore's endpoint module sees the stub), and the adaptive rate limiter's clock leaps ahead.
+    Clients created after this fixture get both; the retry decisions stay botocore's own."""
+    sleeps: list[float] = []
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=sleeps.append))
+    monkeypatch.setattr(botocore.retries.bucket, "Clock", _LeapingClock)
+    return sleeps
 
 
 @pytest.fixture
@@ -138,10 +169,7 @@ def make_bucket(session: Any, name: str, region: str = "us-east-1", **settings: 
 
 
 # -- moto server subprocess -----------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+RUNNING_ON = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
 
 
 @dataclass
@@ -154,22 +182,27 @@ class MotoServer:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    """``python -m moto.server`` on a free port of 127.0.0.1, for end-to-end CLI tests."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """``python -m moto.server`` for end-to-end CLI tests, on a port of 127.0.0.1 that the OS picks when the
+    server binds (``-p 0``), so parallel pytest-xdist workers each get their own; the server logs the URL."""
+    log = tmp_path_factory.mktemp("moto-server") / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+                                   stdout=subprocess.DEVNULL, stderr=sink)
     deadline = time.monotonic() + 30
     while True:
+        running = RUNNING_ON.search(log.read_text(encoding="utf-8", errors="replace"))
         try:
-            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1)
-            break
+            if running:
+                url = running.group(1)
+                urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1)
+                break
         except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.1)
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError(f"moto server did not start: {log.read_text(errors='replace')[-500:]}")
+        time.sleep(0.1)
     try:
         yield MotoServer(url, process)
     finally:
@@ -178,3 +211,30 @@ def moto_server() -> Iterator[MotoServer]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# -- one botocore data loader for the whole test session ---------------------------------------------
+class _Paths(list):
+    """Search paths that ignore a path already listed (boto3 appends its own at every Session())."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_botocore_loader() -> Iterator[None]:
+    """Every session of the test run shares one botocore Loader, so each service model and endpoints
+    file is parsed once, not once per ``boto3.Session()`` (what a long-lived session does anyway)."""
+    loaders: dict[str | None, Any] = {}
+
+    def shared(search_path_string: str | None = None) -> Any:
+        if search_path_string not in loaders:
+            loader = botocore.loaders.create_loader(search_path_string)
+            loader._search_paths = _Paths(loader.search_paths)
+            loaders[search_path_string] = loader
+        return loaders[search_path_string]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", shared)
+        yield

@@ -13,6 +13,8 @@ import pytest
 
 from policycheck.providers.aws.session import _strip_account_host_prefix as strip_account_host_prefix
 
+pytestmark = pytest.mark.integration  # a moto server and the CLI in subprocesses
+
 PACK = """
 apiVersion: policycheck/v1
 kind: PolicyPack

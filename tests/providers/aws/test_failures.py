@@ -86,7 +86,7 @@ class _Raw:
         yield self.body
 
 
-def test_throttling_beyond_retries_is_unknown(aws, collect, make_bucket, recorder):
+def test_throttling_beyond_retries_is_unknown(aws, collect, make_bucket, recorder, retry_sleeps):
     make_bucket(aws, "busy")
     recorder.first_send_handlers.append(("before-send.s3.GetBucketEncryption", _slow_down))
     [bucket] = collect({"regions": ["us-east-1"], "max_attempts": 2}, {S3: {"encryption.at_rest"}},
@@ -95,9 +95,10 @@ def test_throttling_beyond_retries_is_unknown(aws, collect, make_bucket, recorde
     assert isinstance(value, Unknown)
     assert value.reason == "throttled beyond retries (s3:GetEncryptionConfiguration)"
     assert sum(1 for _, url in recorder.sends if url.endswith("?encryption")) == 2  # retried, then gave up
+    assert len(retry_sleeps) == 1  # botocore backed off once before the retry
 
 
-def test_transient_throttling_is_retried(aws, collect, make_bucket, recorder):
+def test_transient_throttling_is_retried(aws, collect, make_bucket, recorder, retry_sleeps):
     make_bucket(aws, "bursty")
     attempts = []
 
@@ -110,6 +111,7 @@ def test_transient_throttling_is_retried(aws, collect, make_bucket, recorder):
                        factory=recorder)
     assert bucket.get("encryption.at_rest") is False
     assert len(attempts) == 2
+    assert len(retry_sleeps) == 1
 
 
 def test_read_timeout_is_unknown(aws, collect, make_bucket, recorder):

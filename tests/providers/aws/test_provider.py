@@ -71,6 +71,7 @@ def test_regions_known_to_botocore_but_not_yet_to_the_table_are_accepted():
     AwsProvider({"regions": newer[:1]}, ProviderContext())
 
 
+@pytest.mark.integration
 def test_importing_the_provider_does_not_load_the_sdk():
     code = ("import sys, policycheck.providers.aws; "
             "print(sorted(m for m in ('boto3', 'botocore', 'moto') if m in sys.modules))")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
 
 from policycheck.context import RunContext
 from policycheck.provider import CollectPlan, ProviderContext
@@ -11,32 +15,52 @@ from policycheck.providers.aws import AwsProvider
 from policycheck.resolution import resolve
 from policycheck.run import run_scan
 
+from .conftest import Recorder
+
 READ_ONLY = re.compile(r"^(List|Get|Describe|Head)[A-Z]")
 
 
-def test_a_full_scan_only_reads(recorder):
+@dataclass
+class DemoRun:
+    config: dict[str, Any]
+    operations: set[str]  # service:Operation of every call of a full collection
+    problems: list[Any]
+    failed_groups: list[tuple[str, Any]]
+    report: Any  # the built-in pack's report on the estate
+
+
+@pytest.fixture(scope="session")
+def demo_run() -> DemoRun:
+    """The moto demo estate, built once per session: a full recorded collection and a scan with the built-in
+    pack, both done before moto stops again (an in-process mock left on would show the estate to other tests)."""
+    recorder = Recorder()
     with AwsProvider.demo_estate() as config:
         context = ProviderContext()
         resources = list(AwsProvider(config, context, session_factory=recorder).collect(CollectPlan()))
         for resource in resources:
             resource.load()
-    operations = {f"{service}:{name}" for service, name in recorder.calls}
+        settings = resolve(None, {"evaluation_date": "2026-06-01"}, provider_names=("aws",),
+                           provider_configs={"aws": config}, read_config=False)
+        report = run_scan(settings, RunContext.build(settings.run))
+    return DemoRun(config, {f"{service}:{name}" for service, name in recorder.calls}, context.problems,
+                   [(r.name, r.failed_groups) for r in resources if r.failed_groups], report)
+
+
+def test_a_full_scan_only_reads(demo_run):
+    operations = demo_run.operations
     writes = sorted(op for op in operations if not READ_ONLY.match(op.split(":")[1]))
     assert writes == []
     assert len(operations) >= 25  # every group of every type was exercised, not a vacuous pass
     assert {"s3:GetBucketPolicy", "s3control:GetPublicAccessBlock", "rds:DescribeDBClusterParameters",
             "dynamodb:DescribeTimeToLive", "kms:DescribeKey", "cloudtrail:GetEventSelectors"} <= operations
-    assert context.problems == []
-    assert [(r.name, r.failed_groups) for r in resources if r.failed_groups] == []
+    assert demo_run.problems == []
+    assert demo_run.failed_groups == []
 
 
-def test_demo_estate_scanned_with_the_builtin_pack():
-    with AwsProvider.demo_estate() as config:
-        assert set(config["regions"]) >= {"eu-central-1", "us-east-1"}
-        settings = resolve(None, {"evaluation_date": "2026-06-01"}, provider_names=("aws",),
-                           provider_configs={"aws": config}, read_config=False)
-        report = run_scan(settings, RunContext.build(settings.run))
-        assert report.evaluated_on == dt.date(2026, 6, 1)
+def test_demo_estate_scanned_with_the_builtin_pack(demo_run):
+    assert set(demo_run.config["regions"]) >= {"eu-central-1", "us-east-1"}
+    report = demo_run.report
+    assert report.evaluated_on == dt.date(2026, 6, 1)
     assert report.problems == []
     assert set(report.resources_by_type) == {"aws.s3.bucket", "aws.rds.instance", "aws.rds.cluster",
                                              "aws.dynamodb.table"}

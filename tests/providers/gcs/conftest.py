@@ -1,6 +1,6 @@
 """Fixtures: Cloud Storage JSON API servers on 127.0.0.1 and a provider pointed at them.
 
-- ``emulator``: gcp-storage-emulator, in-process, on a free port (one per module, wiped per test);
+- ``emulator``: gcp-storage-emulator, in-process, on a port the OS picks (one per module, wiped per test);
 - ``fake_gcs``: this folder's own server (fake_gcs.py) for what the emulator cannot answer.
 
 The provider reaches either through ``STORAGE_EMULATOR_HOST``, exactly as a user would.
@@ -9,7 +9,6 @@ The provider reaches either through ``STORAGE_EMULATOR_HOST``, exactly as a user
 from __future__ import annotations
 
 import importlib.util
-import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -64,19 +63,13 @@ def fake_gcs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     server.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def _emulator_server() -> Iterator[tuple[Any, str]]:
     from gcp_storage_emulator.server import create_server
 
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
+    server = create_server("127.0.0.1", 0, in_memory=True)  # port 0: the OS picks a free one as it binds,
+    server.start()                                           # so parallel pytest-xdist workers never share one
+    port = server._api._httpd.server_port  # the emulator has no public accessor for the bound port
     yield server, f"http://127.0.0.1:{port}"
     server.stop()
 

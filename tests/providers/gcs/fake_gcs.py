@@ -62,6 +62,9 @@ class FakeGcs:
     unavailable: bool = False  # answer 503 to every API call
     page_size: int = 1000
     latency: float = 0.0
+    #: Most requests the server was answering at the same moment (concurrency seen from the server side).
+    max_in_flight: int = 0
+    _in_flight: int = 0
     url: str = ""
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -124,8 +127,14 @@ class FakeGcs:
         request = Request(handler.command, url.path, query, handler.headers.get("Authorization", ""))
         with self._lock:
             self.requests.append(request)
-        if self.latency:
-            time.sleep(self.latency)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         if handler.command != "GET":
             status, body = HTTPStatus.METHOD_NOT_ALLOWED, error_body(405, "read-only fake", "methodNotAllowed")
         elif self.unavailable:

@@ -103,6 +103,7 @@ def test_permissions_for_the_policy(policy):
     assert "# gcs: storage.buckets.getIamPolicy, storage.buckets.list" in result.output
 
 
+@pytest.mark.integration
 def test_no_credentials_in_a_real_process(policy, tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT")}
