@@ -173,7 +173,7 @@ NO_REFERENCE = "(no reference)"
 
 def reference_key(reference: str) -> tuple:
     """Order of legal references: GDPR articles by number (Art. 5(1)(b), Art. 5(1)(f), Art. 12(3),
-    Art. 32), then other laws (BDSG § 64), then rules without a reference."""
+    Art. 32), then other laws (BDSG § 35(3), HGB § 257(4)), then rules without a reference."""
     law = reference.split(" ")[0]
     rank = PRIMARY_LAWS.index(law) if law in PRIMARY_LAWS else len(PRIMARY_LAWS)
     if reference == NO_REFERENCE:
