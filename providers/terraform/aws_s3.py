@@ -99,6 +99,7 @@ class Bucket:
     def encryption(self) -> tuple[str, Instance, tuple[str | int, ...], bool]:
         """(algorithm, instance holding the key, path of the key, bucket key) of the default encryption."""
         part = self.part("encryption")
+        prefix: tuple[str | int, ...]
         if part is not None:
             owner, rules, prefix = part, blocks(part, "rule"), ("rule",)
         else:
