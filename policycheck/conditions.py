@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -203,4 +203,4 @@ class NotOf(Condition):
 
 
 #: Combinator keyword -> condition class (``not`` takes one condition, the others a list).
-COMBINATORS: dict[str, type[Condition]] = {"all": AllOf, "any": AnyOf, "not": NotOf}
+COMBINATORS: dict[str, Callable[..., Condition]] = {"all": AllOf, "any": AnyOf, "not": NotOf}

@@ -147,7 +147,7 @@ class _PackParser:
         data = self.doc.data
         if not isinstance(data, dict):
             raise self.fail((), "a policy pack must be a mapping with apiVersion, kind, metadata and rules")
-        declared = data.get("params") if isinstance(data.get("params"), dict) else {}
+        declared = params if isinstance(params := data.get("params"), dict) else {}
         # set before the schema check: its condition messages resolve params too
         self.params = {**declared, **{k: v for k, v in self.overrides.items() if k in declared}}
         self._check_schema(data)

@@ -96,7 +96,7 @@ def _ordered(compare: Callable[[float, float], bool]) -> Callable[[Any, Any], bo
 def _equals(actual: Any, expected: Any) -> bool:
     if isinstance(actual, str) and not isinstance(expected, str) and expected is not None:
         return actual == _scalar_text(expected)
-    return actual == expected
+    return bool(actual == expected)
 
 
 def _scalar_text(value: Any) -> str:
@@ -169,7 +169,7 @@ def _date_passed(actual: Any, expected: bool, today: dt.date) -> bool:
     return day is not None and (day < today) == bool(expected)
 
 
-def _version(compare: Callable[[tuple, tuple], bool]) -> Callable[[Any, Any], bool]:
+def _version(compare: Callable[[tuple[int, ...], tuple[int, ...]], bool]) -> Callable[[Any, Any], bool]:
     def check(actual: Any, expected: Any) -> bool:
         left, right = parse_version(actual), parse_version(expected)
         return left is not None and right is not None and compare(left, right)

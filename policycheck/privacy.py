@@ -13,9 +13,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
 
 ENV_VAR = "POLICYCHECK_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
@@ -35,7 +38,7 @@ def resolve_key(explicit: bytes | str | None = None, env: Mapping[str, str] | No
     return None
 
 
-def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+def _hmac_pads(key: bytes) -> tuple[HASH, HASH]:
     """SHA-256 states after the HMAC inner and outer key pads (RFC 2104), copied per message.
 
     The same result as ``hmac.new(key, msg, "sha256")``, without its per-call Python wrapper.
@@ -72,6 +75,8 @@ class Pseudonymiser:
                 f"set {ENV_VAR} (a secret of at least {MIN_KEY_BYTES} characters, the same in every run) so owners "
                 "and serial numbers can be pseudonymised, or pass --reveal-identities"
             )
+        self._inner: HASH | None
+        self._outer: HASH | None
         self._inner, self._outer = (None, None) if reveal else _hmac_pads(key or b"")
         self._cache: dict[tuple[str, str], str] = {}
 
@@ -85,7 +90,7 @@ class Pseudonymiser:
         """``kind-<hex>`` for ``value`` (None stays None); ``value`` itself when identities are revealed."""
         if value is None or value == "":
             return None
-        if self._inner is None:
+        if self._inner is None or self._outer is None:
             return value
         cached = self._cache.get((kind, value))
         if cached is not None:

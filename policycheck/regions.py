@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -35,7 +35,7 @@ EEA = frozenset({"IS", "LI", "NO"})
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
     text = resources.files("policycheck").joinpath("data/regions.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return cast(dict[str, Any], yaml.safe_load(text))  # our own package data
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +52,7 @@ def _dpf_countries() -> frozenset[str]:
 def adequacy_decision(country: str) -> dict[str, Any] | None:
     """The table's entry for a country's adequacy decision (date, decision, scope), or None."""
     code = country.upper()
-    return _table()["adequacy"].get(code) or _table()["adequacy_dpf"].get(code)
+    return cast(dict[str, Any] | None, _table()["adequacy"].get(code) or _table()["adequacy_dpf"].get(code))
 
 
 def jurisdiction_of_country(country: str | None) -> str:
@@ -98,7 +98,7 @@ def locate(provider: str, region: str | None) -> dict[str, Any]:
 
 def jurisdiction_of_region(provider: str, region: str | None) -> str:
     """EU, EEA, adequacy, third-country or unknown for a provider's region code."""
-    return locate(provider, region)["location.jurisdiction"]
+    return cast(str, locate(provider, region)["location.jurisdiction"])
 
 
 def parts_of_region(provider: str, region: str | None) -> tuple[str, ...]:

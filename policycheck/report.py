@@ -171,7 +171,7 @@ PRIMARY_LAWS = ("GDPR",)
 NO_REFERENCE = "(no reference)"
 
 
-def reference_key(reference: str) -> tuple:
+def reference_key(reference: str) -> tuple[int, str, tuple[int, ...], str]:
     """Order of legal references: GDPR articles by number (Art. 5(1)(b), Art. 5(1)(f), Art. 12(3),
     Art. 32), then other laws (BDSG § 35(3), HGB § 257(4)), then rules without a reference."""
     law = reference.split(" ")[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ class _Reader:
             rule_id=self.text(raw.get("rule_id"), f"{place}.rule_id"),
             severity=severity,
             resource=ResourceRef(*(str(resource.get(k) or "") for k in ("type", "id", "name", "provider", "account",
-                                                                       "region"))),
+                                                                       "region"))),  # type: ignore[arg-type]  # six strs; mypy cannot count them
             result=result, message=str(raw.get("message") or ""),
             observed=self.mapping(raw.get("observed"), f"{place}.observed"),
             waiver=WaiverRef(*(str(waiver.get(k) or "") for k in ("id", "reason", "approver", "expires")))
@@ -158,7 +159,7 @@ class _Reader:
             remediation=str(raw.get("remediation") or ""), description=str(raw.get("description") or ""),
             pack=str(raw.get("pack") or ""), source=str(raw.get("source") or ""), line=int(raw.get("line") or 1))
 
-    def tally(self, by_severity: Any, findings: list[Finding]) -> Counter[tuple[str, str]]:
+    def tally(self, by_severity: Any, findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
         if not isinstance(by_severity, dict):
             return Counter((f.severity.label, f.result.value) for f in findings)
         return Counter({(str(s), str(r)): int(n) for s, counts in by_severity.items() if isinstance(counts, dict)

@@ -9,7 +9,7 @@ included), and an error names the layer the bad value came from: ``policycheck.y
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,7 @@ def _resolve_section(model: type[Settings], file_layer: _FileLayer, env: Mapping
     base = Path(file_layer.document.source).parent if file_layer.document else None
     for spec in model.specs():
         variable = spec.env_var(section)
-        layers = (
+        layers: tuple[tuple[Any, Callable[..., Any], str], ...] = (
             (file_layer.values.get(spec.key), lambda v, s=spec: _relative(s, v, base), file_layer.origin(spec.key)),
             (env.get(variable, "").strip() if spec.env else None, lambda v, s=spec, n=variable: _from_env(s, v, n),
              variable),

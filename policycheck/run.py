@@ -126,7 +126,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
 
     findings, tally, omitted = _evaluate(rules, resources, book, context, seen, skipped)
     report = Report(
-        findings=findings, rules=rules, packs=packs, thresholds=context.thresholds, started=started,
+        findings=findings, rules=list(rules), packs=packs, thresholds=context.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
         waivers_expired=book.expired, tally=tally, omitted_passes=omitted, version=__version__,
         problems=sorted([*problems_of(providers),

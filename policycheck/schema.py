@@ -6,8 +6,8 @@ The published files under ``policycheck/schemas/`` are these documents written o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from .attributes import RESOURCE_TYPES
 from .conditions import COMBINATORS
@@ -247,7 +247,8 @@ def error_path(error: jsonschema.ValidationError) -> tuple[str | int, ...]:
     """Where to point: the offending key itself for an unknown key, else the failing value."""
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        schema = cast(Mapping[str, Any], error.schema)  # additionalProperties fails only in an object schema
+        extra = [k for k in error.instance if k not in schema.get("properties", {})]
         if extra:
             return (*path, extra[0])
     return path
@@ -256,15 +257,17 @@ def error_path(error: jsonschema.ValidationError) -> tuple[str | int, ...]:
 def explain_schema_error(error: jsonschema.ValidationError) -> str:
     """Rewrite jsonschema's message so it names the real problem."""
     if error.validator == "additionalProperties":
-        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
-        allowed = list(error.schema.get("properties", {}))
+        schema = cast(Mapping[str, Any], error.schema)  # additionalProperties fails only in an object schema
+        extra = [k for k in cast(Mapping[str, Any], error.instance) if k not in schema.get("properties", {})]
+        allowed = list(schema.get("properties", {}))
         hint = did_you_mean(extra[0], allowed) if extra else ""
         return f"unknown key '{extra[0] if extra else '?'}'{hint}; allowed: {', '.join(allowed)}"
     if error.validator == "required":
         return error.message.replace("is a required property", "is required")
     if error.validator == "enum":
-        hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
-        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}{hint}"
+        choices = cast(list[Any], error.validator_value)  # an enum keyword's value is its list
+        hint = did_you_mean(str(error.instance), [str(v) for v in choices])
+        return f"{error.instance!r} is not one of {', '.join(map(str, choices))}{hint}"
     if error.validator == "const":
         return f"must be {error.validator_value!r}, got {error.instance!r}"
     if error.validator == "type":

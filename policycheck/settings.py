@@ -23,7 +23,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 from .errors import ConfigError
 
@@ -89,7 +89,7 @@ class Settings:
     @classmethod
     def specs(cls) -> tuple[SettingSpec, ...]:
         """The declared settings, in declaration order."""
-        return _specs(cls)
+        return _specs(cast(type, cls))  # cast: mypy finds a class object unhashable
 
     @classmethod
     def spec(cls, key: str) -> SettingSpec:
@@ -134,7 +134,7 @@ class Settings:
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Self:
         """An instance from validated values (JSON shapes: lists become tuples, dates are parsed)."""
-        hints = _hints(cls)
+        hints = _hints(cast(type, cls))  # cast: mypy finds a class object unhashable
         converted = {}
         for key, value in values.items():
             if value is None:
@@ -179,7 +179,7 @@ def _hints(cls: type) -> dict[str, Any]:
 def _specs(cls: type) -> tuple[SettingSpec, ...]:
     hints = _hints(cls)
     out = []
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         extra = f.metadata.get(_SPEC)
         if extra is None:
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -80,11 +80,11 @@ class _Loader(yaml.SafeLoader):
         self._depth = 0
         self._open_anchors: set[str] = set()
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
         if isinstance(event, yaml.AliasEvent) and event.anchor in self._open_anchors:
             raise yaml.composer.ComposerError(None, None, f"recursive alias *{event.anchor} refers to a node that "
-                                              "contains it", event.start_mark)
+                                              "contains it", event.start_mark)  # type: ignore[arg-type]  # stubs: Mark union
         if self._depth >= MAX_DEPTH:
             raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
                                               event.start_mark)
@@ -100,7 +100,8 @@ class _Loader(yaml.SafeLoader):
                 self._open_anchors.discard(anchor)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(
+    cast(yaml.ScalarNode, node)))  # a timestamp is always a scalar
 
 
 def parse_yaml(text: str, source: str, error: type[PolicycheckError], *, allow_empty: bool = False) -> YamlDocument:

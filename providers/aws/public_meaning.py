@@ -39,7 +39,7 @@ WEB_IDENTITY_EXAMPLE = ('Under these rules, the following example policies are c
 #: Prefix lengths below which an aws:SourceIp range is "broader than /8 for IPv4 and /32 for IPv6".
 MIN_PREFIX = {4: 8, 6: 32}
 #: RFC 1918 private ranges, which the aws:SourceIp note excludes from "broad".
-PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 #: Where a policy is attached: an access point policy judges s3:DataAccessPointArn more strictly.
 BUCKET, ACCESS_POINT = "bucket", "access-point"
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
@@ -59,7 +59,7 @@ def _fixed_cidr(value: str, _: str) -> bool:
         network = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         return False
-    if network.version == 4 and any(network.subnet_of(private) for private in PRIVATE_RANGES):
+    if isinstance(network, ipaddress.IPv4Network) and any(network.subnet_of(private) for private in PRIVATE_RANGES):
         return True
     return network.prefixlen >= MIN_PREFIX[network.version]
 

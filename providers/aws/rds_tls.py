@@ -18,7 +18,7 @@ def _always(version: str) -> bool:
 def _major_at_least(major: int) -> Callable[[str], bool]:
     def check(version: str) -> bool:
         match = re.match(r"(\d+)", version or "")
-        return bool(match) and int(match.group(1)) >= major
+        return match is not None and int(match.group(1)) >= major
     return check
 
 

@@ -29,7 +29,7 @@ def botocore_config(*, max_attempts: int, connect_timeout: float, read_timeout: 
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         max_pool_connections=pool,
-        user_agent_appid=USER_AGENT_APPID,
+        user_agent_appid=USER_AGENT_APPID,  # type: ignore[call-arg]  # missing from botocore-stubs, not botocore
         s3={"addressing_style": "path"} if path_style else None,
     )
 

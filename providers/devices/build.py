@@ -40,7 +40,7 @@ class Builder:
     def resource(self, rec: DeviceRecord) -> Resource:
         p = self.pseudonym
         key = rec.device_id or rec.serial or rec.hostname
-        ident = p("device", key) if key else f"{rec.source}#L{rec.line}"
+        ident = (p("device", key) if key else None) or f"{rec.source}#L{rec.line}"
         name = p("host", rec.hostname) or p("serial", rec.serial) or ident
         values, unknown = rec.values, rec.problems  # the record is not used again: its dicts become the resource's
         if "last_seen" in values:

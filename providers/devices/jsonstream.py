@@ -66,6 +66,7 @@ class JsonStream:
         """The next non-blank character ('' at the end of the file)."""
         while True:
             match = _WS.match(self._buf, self._pos)
+            assert match is not None  # the pattern matches the empty string
             end = match.end()
             if end > self._pos:
                 self._line += self._buf.count("\n", self._pos, end)

@@ -178,7 +178,7 @@ class _RowReader:
 
     def _country(self, person: Person, attrs: tuple[str, ...], cells: Cells) -> None:
         """The home country; unknown when no column gives one or two columns disagree."""
-        countries = {}
+        countries: dict[str, str] = {}
         for text, column in cells:
             if blank(text):
                 continue

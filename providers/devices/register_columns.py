@@ -96,8 +96,8 @@ def locate(header: Header, mapping: Mapping[str, tuple[str, ...]]) -> dict[str, 
             index = header.require(column, f"mapped to '{key}' by the register column mapping")
             found[key].append((index, header.names[index]))
     for index, name in enumerate(header.names):
-        key = _BY_NAME.get(normalise_header(name))
-        if key and key not in mapping:
+        recognised = _BY_NAME.get(normalise_header(name))
+        if recognised and recognised not in mapping:
             header.position(name)  # a recognised name the header holds twice is refused
-            found[key].append((index, name))
+            found[recognised].append((index, name))
     return found

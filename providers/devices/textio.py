@@ -233,6 +233,7 @@ class CsvRows:
         if first is None:
             raise InputError("the file is empty", source=name)
         self.header_line = first[0]
+        assert isinstance(first[1], list)  # _next raises on a malformed header rather than returning BadRow
         self.header = [h.strip().lstrip("\ufeff").strip('"') for h in first[1]]
         self.columns = Header(self.header, name, self.header_line)
 

@@ -61,7 +61,7 @@ class Collector:
         denied = [listing for listing in listings if isinstance(listing, ProjectDenied)]
         if denied and len(denied) == len(projects):
             raise denied[0]
-        resources = []
+        resources: list[Resource] = []
         for project, listing in zip(projects, listings, strict=True):
             if isinstance(listing, ProjectDenied):
                 self.report_problem(f"project {project}", str(listing).removeprefix("gcs: "))

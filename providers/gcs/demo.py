@@ -117,7 +117,7 @@ def build(endpoint: str) -> None:
             http.post(api, params={"project": PROJECT}, json={"name": name}, timeout=10).raise_for_status()
             http.patch(f"{api}/{name}", json=body, timeout=10).raise_for_status()
             if bindings is not None:
-                policy = {"version": 1, "bindings": bindings}
+                policy: dict[str, Any] = {"version": 1, "bindings": bindings}
                 http.put(f"{api}/{name}/iam", json=policy, timeout=10).raise_for_status()
 
 

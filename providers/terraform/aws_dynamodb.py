@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from policycheck.providers.aws.dynamodb import DEFAULT_PITR_DAYS, DYNAMODB_TABLE
-from policycheck.providers.aws.s3_policy import NO_POLICY, evaluate_policy
-from policycheck.providers.aws.scope import replication
-
+from ..aws.dynamodb import DEFAULT_PITR_DAYS, DYNAMODB_TABLE
+from ..aws.s3_policy import NO_POLICY, evaluate_policy
+from ..aws.scope import replication
 from .build import Group, build, string_map
 from .document import Instance
 from .kms import key_management

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from policycheck.providers.aws.rds import RDS_CLUSTER, RDS_INSTANCE
-from policycheck.providers.aws.rds_tls import tls_parameter
-from policycheck.providers.aws.scope import replication
-
+from ..aws.rds import RDS_CLUSTER, RDS_INSTANCE
+from ..aws.rds_tls import tls_parameter
+from ..aws.scope import replication
 from .build import Group, build, string_map
 from .document import Instance
 from .kms import key_management

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from policycheck.providers.aws.s3 import KMS_ALGORITHMS, S3_BUCKET
-from policycheck.providers.aws.s3_access import PUBLIC_GROUPS
-from policycheck.providers.aws.s3_lifecycle import expiration_days, has_expiry, noncurrent_days
-from policycheck.providers.aws.s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
-from policycheck.providers.aws.scope import replication
-
+from ..aws.s3 import KMS_ALGORITHMS, S3_BUCKET
+from ..aws.s3_access import PUBLIC_GROUPS
+from ..aws.s3_lifecycle import expiration_days, has_expiry, noncurrent_days
+from ..aws.s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
+from ..aws.scope import replication
 from . import values
 from .build import Group, build, string_map
 from .document import Instance
@@ -100,6 +99,7 @@ class Bucket:
     def encryption(self) -> tuple[str, Instance, tuple[str | int, ...], bool]:
         """(algorithm, instance holding the key, path of the key, bucket key) of the default encryption."""
         part = self.part("encryption")
+        prefix: tuple[str | int, ...]
         if part is not None:
             owner, rules, prefix = part, blocks(part, "rule"), ("rule",)
         else:

@@ -171,7 +171,7 @@ def _index_value(text: str | None) -> tuple[Any, bool]:
 
 def _most_specific(references: list[str]) -> list[str]:
     """Drop references repeating a longer one's prefix (Terraform lists ``a.b["k"].id``, ``a.b["k"]``, ``a.b``)."""
-    kept = []
+    kept: list[str] = []
     for reference in sorted(set(references), key=len, reverse=True):
         if not any(other.startswith(reference) and other[len(reference):len(reference) + 1] in ("[", ".")
                    for other in kept):

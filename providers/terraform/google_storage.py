@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policycheck.providers.gcs.normalise import (
+from ..gcs.normalise import (
     PUBLIC_PRINCIPALS,
     access_attributes,
     core_attributes,
     public_access_prevented,
     uniform_access,
 )
-from policycheck.providers.gcs.schema import BUCKET as GCS_BUCKET
-
+from ..gcs.schema import BUCKET as GCS_BUCKET
 from .build import Group, build, string_map
 from .document import Instance
 from .plan import Plan

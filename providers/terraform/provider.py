@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from policycheck.model import Resource
 from policycheck.provider import CollectPlan, Provider
-from policycheck.providers.gcs.locations import location_code
 
+from ..gcs.locations import location_code
 from . import aws_dynamodb, aws_rds, aws_s3, google_storage
 from .plan import Plan
 from .settings import TerraformSettings

@@ -82,8 +82,8 @@ def _declarations(folder: Path) -> dict[tuple[str, str, str], SourceLocation]:
         for block in tree.iter_subtrees_topdown():
             if block.data != "block":
                 continue
-            labels = [_text(child, Token) for child in block.children if isinstance(child, Tree | Token)]
-            labels = [label for label in labels if label not in (None, "{", "}")]
+            texts = [_text(child, Token) for child in block.children if isinstance(child, Tree | Token)]
+            labels = [label for label in texts if label is not None and label not in ("{", "}")]
             if len(labels) >= 3 and labels[0] in ("resource", "data"):
                 mode = "managed" if labels[0] == "resource" else "data"
                 found.setdefault((mode, labels[1], labels[2]), SourceLocation(str(path), block.meta.line))

@@ -162,16 +162,18 @@ class MysqlEngine(Engine):
             "roles": (sql, table),
         }
         answers = {key: part(session, q, f"GRANT SELECT ON {t} TO ROLE") for key, (q, t) in queries.items()}
-        failed = next((a for a in answers.values() if isinstance(a, Unknown)), None)
-        if failed is not None:
-            return {"_grants": failed}
+        rows: dict[str, list[tuple[Any, ...]]] = {}
+        for key, answer in answers.items():
+            if isinstance(answer, Unknown):
+                return {"_grants": answer}
+            rows[key] = answer
         members: dict[str, list[str]] = defaultdict(list)
-        for role, role_host, user, host in answers["roles"]:
+        for role, role_host, user, host in rows["roles"]:
             members[_account(role, role_host)].append(_account(user, host))
         return {"_grants": {
-            "global": [_account(u, h) for u, h in answers["global"]],
-            "db": [(_account(u, h), db) for u, h, db in answers["db"]],
-            "tables": [(_account(u, h), db, t) for u, h, db, t in answers["tables"]],
+            "global": [_account(u, h) for u, h in rows["global"]],
+            "db": [(_account(u, h), db) for u, h, db in rows["db"]],
+            "tables": [(_account(u, h), db, t) for u, h, db, t in rows["tables"]],
             "members": dict(members),
         }}
 
@@ -288,8 +290,8 @@ def _readers(grants: Any, server: dict[str, Any], database: str, table: str | No
     """raw.readers, raw.public_grant and access.public of a table (or, with table None, of a database)."""
     if isinstance(grants, Unknown) or isinstance(server.get("_passwordless"), Unknown):
         reason = grants if isinstance(grants, Unknown) else server["_passwordless"]
-        out = {"access.public": reason, "access.public_via": reason}
-        return out if table is None else {**out, "raw.readers": reason, "raw.public_grant": reason}
+        unknown = {"access.public": reason, "access.public_via": reason}
+        return unknown if table is None else {**unknown, "raw.readers": reason, "raw.public_grant": reason}
     direct = list(grants["global"]) + [a for a, pattern in grants["db"] if _like(pattern, database)]
     if table is not None:
         direct += [a for a, db, t in grants["tables"] if db == database and t.lower() == table.lower()]

@@ -94,7 +94,7 @@ class OsqueryResults(InventoryFormat):
                   next((str(decorations[k]) for k in USER_KEYS if decorations.get(k)), None),
                   str(decorations.get("hostname") or "") or identifier)
         if "snapshot" in event:
-            rows = [r for r in event.get("snapshot") or () if isinstance(r, Mapping)]
+            rows = [r for r in event.get("snapshot") or () if isinstance(r, dict)]
             fresh = {t for t in {t for r in rows for t in tables_of(r)} if host.snapshot(t, added)}
             for row in rows:
                 self._row(host, row, line, added, only=fresh)

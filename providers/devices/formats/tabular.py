@@ -49,8 +49,8 @@ class CsvFormat(InventoryFormat):
                 header.require(name, f"mapped to '{key}' by the inventory column mapping")
         table = CsvTable(self.name, header, columns, identity, not_reported(self.title, self.absent))
         if not table.has_identity:
-            names = ", ".join(repr(n) for n in identity.all_names()[:4])
-            raise InputError(f"not a {self.title}: none of the columns {names} is in the header "
+            tried = ", ".join(repr(n) for n in identity.all_names()[:4])
+            raise InputError(f"not a {self.title}: none of the columns {tried} is in the header "
                              f"(delimiter '{delimiter}')", source=source.name, place=f"line {header.line}")
         return table
 
