@@ -11,6 +11,7 @@ from typing import Any
 
 from .model import CollectionProblem, Finding, Result, Severity
 from .policy import PolicyPack, RuleInfo
+from .selection import RuleSelection
 from .waivers import Waiver
 
 __all__ = [
@@ -31,14 +32,23 @@ FAILING_RESULTS = (Result.FAIL, Result.ERROR)
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What fails the build: findings at or above ``fail_on``; errors too unless opted out."""
+    """What fails the build: findings at or above ``fail_on``; errors too unless opted out.
+
+    ``report_only`` (``--fail-on never``): nothing fails the build, findings are only reported.
+    """
 
     fail_on: Severity = Severity.LOW
     fail_on_error: bool = True
+    report_only: bool = False
+
+    @property
+    def label(self) -> str:
+        """The threshold as ``--fail-on`` spells it (``never`` when report-only)."""
+        return "never" if self.report_only else self.fail_on.label
 
     def is_failing(self, finding: Finding) -> bool:
         """``finding`` fails the build under these thresholds (the baseline aside)."""
-        if finding.severity < self.fail_on:
+        if self.report_only or finding.severity < self.fail_on:
             return False
         return finding.result is Result.FAIL or (finding.result is Result.ERROR and self.fail_on_error)
 
@@ -88,11 +98,17 @@ class Report:
     version: str = ""
     #: Rules left out for resources whose source can never know an attribute they read (not failing).
     skipped: list[SkippedRule] = field(default_factory=list)
+    #: (rule id, result) -> count over every finding, passes left out of ``findings`` included.
+    rule_tally: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: What ``--rule``/``--skip-rule``/``--severity``/``--reference`` and the config's ``rules:`` changed.
+    selection: RuleSelection = field(default_factory=lambda: RuleSelection())
 
     def __post_init__(self) -> None:
         self.findings.sort(key=Finding.sort_key)
         if not self.tally:
             self.tally = Counter((f.severity.label, f.result.value) for f in self.findings)
+        if not self.rule_tally:
+            self.rule_tally = Counter((f.rule_id, f.result.value) for f in self.findings)
 
     def compare_with(self, baseline: Report, source: str) -> None:
         """Fail only on findings not failing in ``baseline``; record what it had that no longer fails."""
@@ -116,7 +132,7 @@ class Report:
         """0 nothing fails; 1 a failing finding, or a scope that could not be collected while errors count."""
         if self.failing():
             return 1
-        if self.problems and self.thresholds.fail_on_error:
+        if self.problems and self.thresholds.fail_on_error and not self.thresholds.report_only:
             return 1
         return 0
 
@@ -154,8 +170,8 @@ class Report:
         """Per legal reference (article): its rules and their result counts."""
         rows: dict[str, dict[str, Any]] = {}
         counts_by_rule: dict[str, Counter[str]] = {}
-        for finding in self.findings:
-            counts_by_rule.setdefault(finding.rule_id, Counter())[finding.result.value] += 1
+        for (rule_id, result), count in self.rule_tally.items():  # passes left out of the report included
+            counts_by_rule.setdefault(rule_id, Counter())[result] += count
         for rule in self.rules:
             for reference in rule.references or (NO_REFERENCE,):
                 row = rows.setdefault(reference, {"reference": reference, "rules": [],

@@ -205,7 +205,18 @@ def report_schema() -> dict[str, Any]:
             "run": {"type": "object", "required": ["tool", "version", "started", "finished", "exit_code"],
                     "properties": {"exit_code": {"enum": [0, 1]}, "evaluated_on": string_or_null}},
             "packs": {"type": "array", "items": {"type": "object", "required": ["name", "version"]}},
-            "summary": {"type": "object", "required": ["resources", "results", "by_severity", "failing"]},
+            "summary": {"type": "object", "required": ["resources", "results", "by_severity", "failing"],
+                        "properties": {"by_rule": {
+                            "type": "object", "description": "Rule id -> result -> count, passes left out included.",
+                            "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}}}},
+            "selection": {
+                "type": "object", "description": "What --rule, --skip-rule, --severity, --reference and the config's "
+                "rules: left out or changed.",
+                "properties": {
+                    "criteria": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                    "deselected": {"type": "array", "items": {"type": "object", "required": ["rule_id", "reason"]}},
+                    "overridden": {"type": "array", "items": {
+                        "type": "object", "required": ["rule_id", "severity", "pack_severity"]}}}},
             "rules": {"type": "array", "items": {"type": "object", "required": ["id", "title", "severity"]}},
             "findings": {"type": "array", "items": finding},
             "collection_problems": {"type": "array"},

@@ -74,7 +74,7 @@ def _compose(report: Report, limits: Limits) -> str:
 # -- sections ------------------------------------------------------------------------------
 def _header(report: Report) -> list[str]:
     failing = len(report.failing())
-    threshold = report.thresholds.fail_on.label
+    threshold = report.thresholds.label
     errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
     if report.exit_code:
         verdict = f"❌ policycheck: {failing} failing finding{'s' * (failing != 1)}"

@@ -114,7 +114,7 @@ def _summary(console: Console, report: Report) -> None:
     if report.omitted_passes:
         console.print(f"({report.omitted_passes} passing findings omitted from the report)")
     failing = len(report.failing())
-    threshold = report.thresholds.fail_on.label
+    threshold = report.thresholds.label
     errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
     if report.exit_code:
         console.print(Text(f"FAILED: {failing} finding(s) at or above '{threshold}' ({errors})"
