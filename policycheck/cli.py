@@ -160,14 +160,18 @@ def _progress() -> tuple[contextlib.AbstractContextManager[Any], Callable[[Resou
 
 def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str, ...], paths: tuple[str, ...],
                     snapshots: tuple[str, ...] = ()) -> None:
+    from .console import console_outputs, write_verdict
     from .outputs import resolve_outputs, write_outputs
     from .run import run_scan
 
-    outputs = resolve_outputs(list(formats), list(paths), list(settings.run.outputs))
+    run = settings.run
+    outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs)), quiet=run.quiet,
+                              compact=run.compact)
     display, progress = _progress()
     with display:
         report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
     write_outputs(report, outputs)
+    write_verdict(report, sys.stderr)
     sys.exit(report.exit_code)
 
 
@@ -184,8 +188,8 @@ class _SubjectFormats(dict[str, list[str]]):
 
 
 _SUBJECT_FORMATS = _SubjectFormats()
-_SCAN_SETTINGS = ("policies", "params", *_SELECTION, "waivers", "max_waiver_days", "baseline", "fail_on",
-                  "fail_on_error", "workers", "evaluation_date")
+_SCAN_SETTINGS = ("policies", "params", *_SELECTION, "waivers", "max_waiver_days", "baseline", "sla", "fail_on",
+                  "fail_on_error", "workers", "evaluation_date", "quiet", "compact")
 
 
 # -- scan ------------------------------------------------------------------------------------------

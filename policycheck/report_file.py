@@ -73,6 +73,11 @@ def report_from_document(document: Any, source: str) -> Report:
         selection=RuleSelection.from_dict(reader.mapping(document.get("selection"), "selection")),
         version=str(run.get("version", "")),
     )
+    report.sla = {str(k): int(v) for k, v in reader.mapping(run.get("sla"), "run.sla").items()
+                  if k in SEVERITIES and isinstance(v, int)}
+    report.first_seen = {f.fingerprint: reader.day(raw["first_seen"], f"findings[{i}].first_seen")
+                         for i, (f, raw) in enumerate(zip(findings, findings_doc, strict=True))
+                         if f.result in FAILING_RESULTS and raw.get("first_seen")}
     if isinstance(baseline, dict):
         report.baseline = {f.fingerprint for f, raw in zip(findings, findings_doc, strict=True)
                            if f.result in FAILING_RESULTS and raw.get("new") is False}

@@ -138,7 +138,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
         findings=findings, rules=rules, packs=packs, thresholds=context.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
         waivers_expired=book.expired, tally=tally, rule_tally=rule_tally, omitted_passes=omitted,
-        version=__version__, selection=selection,
+        version=__version__, selection=selection, sla=dict(run.sla),
         problems=sorted([*problems_of(providers),
                          *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})")
                            for snapshot in loaded for p in snapshot.problems)]),

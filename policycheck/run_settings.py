@@ -71,12 +71,21 @@ class RunSettings(Settings):
     rules: dict[str, Any] = setting(
         None, "Per-rule overrides by rule id: {enabled: false} or {severity: LEVEL}.",
         schema={"type": "object", "additionalProperties": _RULE_OVERRIDE})
+    sla: dict[str, int] = setting(
+        None, "Fix-by deadline in days per severity (e.g. critical=7): a baselined finding past it fails again.",
+        flag="--sla", metavar="SEVERITY=DAYS",
+        schema={"type": "object", "additionalProperties": False,
+                "properties": {s: {"type": "integer", "minimum": 0} for s in SEVERITIES}})
+    quiet: bool = setting(False, "Print only the verdict line (on stderr); reports to files are still written.",
+                          flag="--quiet")
+    compact: bool = setting(False, "One line per failing finding instead of the text tables on standard output.",
+                            flag="--compact")
     pseudonym_key: str | None = setting(
         None, "Secret key for pseudonyms of personal identifiers (environment only).", config=False,
         env_name="POLICYCHECK_PSEUDONYM_KEY")
 
     def __post_init__(self) -> None:
-        for key in ("params", "rules"):
+        for key in ("params", "rules", "sla"):
             if getattr(self, key) is None:
                 object.__setattr__(self, key, {})
 

@@ -192,6 +192,11 @@ def report_schema() -> dict[str, Any]:
             "observed": {"type": "object"},
             "references": {"type": "array", "items": {"type": "string"}},
             "waiver": {"type": ["object", "null"]},
+            "first_seen": {"type": "string", "format": "date",
+                           "description": "Failing findings: the day first seen (carried over from the baseline)."},
+            "age_days": {"type": "integer", "minimum": 0},
+            "deadline": {"type": ["string", "null"], "description": "first_seen plus the sla days of the severity."},
+            "past_deadline": {"type": "boolean"},
         },
     }
     return {
@@ -213,7 +218,8 @@ def report_schema() -> dict[str, Any]:
                 "type": "object", "description": "What --rule, --skip-rule, --severity, --reference and the config's "
                 "rules: left out or changed.",
                 "properties": {
-                    "criteria": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                    "criteria": {"type": "object",
+                                 "additionalProperties": {"type": "array", "items": {"type": "string"}}},
                     "deselected": {"type": "array", "items": {"type": "object", "required": ["rule_id", "reason"]}},
                     "overridden": {"type": "array", "items": {
                         "type": "object", "required": ["rule_id", "severity", "pack_severity"]}}}},

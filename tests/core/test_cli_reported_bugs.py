@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import click
 import pytest
@@ -13,6 +12,9 @@ from core_support import REPO, rule_text, store
 from policycheck.cli import main
 from policycheck.registry import Registry
 
+WAIVER_FILE = ("apiVersion: policycheck/v1\nkind: Waivers\nwaivers:\n  - id: W-1\n    rule: MY-001\n"
+               "    resource: x\n    reason: a test waiver\n    approver: dpo@example.com\n"
+               "    created: 2026-11-20\n    expires: 2026-12-31\n")
 RULES = (rule_text("ENC", require="{attr: encryption.at_rest, equals: true}", extra='references: ["GDPR Art. 32"]'),
          rule_text("BAK", require="{attr: backup.enabled, equals: true}", extra='references: ["GDPR Art. 32"]'))
 
@@ -115,9 +117,7 @@ def test_demo_without_sdk_names_the_demo_extra(cli, monkeypatch):
 
 # -- validate --waivers without -p --------------------------------------------------------------------
 def test_validate_waivers_without_pack_says_which_pack(cli, write):
-    waivers = write("w.yaml", "apiVersion: policycheck/v1\nkind: Waivers\nwaivers:\n  - id: W-1\n    rule: MY-001\n"
-                    "    resource: x\n    reason: a test waiver\n    approver: dpo@example.com\n    created: 2026-11-20\n"
-                    "    expires: 2026-12-31\n")
+    waivers = write("w.yaml", WAIVER_FILE)
     result = cli("validate", "--waivers", waivers, "--evaluation-date", "2026-11-25")
     assert result.exit_code == 2
     assert result.stderr.strip().endswith("matches no loaded rule of the built-in pack gdpr-customer-service "
@@ -125,9 +125,7 @@ def test_validate_waivers_without_pack_says_which_pack(cli, write):
 
 
 def test_validate_waivers_with_own_pack_has_no_hint(cli, write, pack):
-    waivers = write("w.yaml", "apiVersion: policycheck/v1\nkind: Waivers\nwaivers:\n  - id: W-1\n    rule: MY-001\n"
-                    "    resource: x\n    reason: a test waiver\n    approver: dpo@example.com\n    created: 2026-11-20\n"
-                    "    expires: 2026-12-31\n")
+    waivers = write("w.yaml", WAIVER_FILE)
     result = cli("validate", "-p", pack, "--waivers", waivers, "--evaluation-date", "2026-11-25")
     assert result.exit_code == 2
     assert "add -p" not in result.stderr

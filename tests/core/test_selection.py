@@ -56,8 +56,9 @@ def test_selection_flags_choose_rules(cli, pack, failing_all, args, expected):
 
 
 def test_reference_does_not_match_a_longer_article_number(cli, policy, failing_all):
-    pack = policy(rule_text("A", require="{attr: encryption.at_rest, equals: true}", extra='references: ["GDPR Art. 3"]'),
-                  rule_text("B", require="{attr: backup.enabled, equals: true}", extra='references: ["GDPR Art. 32"]'))
+    pack = policy(
+        rule_text("A", require="{attr: encryption.at_rest, equals: true}", extra='references: ["GDPR Art. 3"]'),
+        rule_text("B", require="{attr: backup.enabled, equals: true}", extra='references: ["GDPR Art. 32"]'))
     _, rules = scanned_rules(cli, pack, failing_all, "--reference", "GDPR Art. 3")
     assert rules == ["A"]
 
