@@ -285,6 +285,24 @@ def _is_waiver_file(path: Path) -> bool:
     return re.search(r"^kind:\s*['\"]?Waivers\b", head, re.MULTILINE) is not None
 
 
+# -- test ------------------------------------------------------------------------------------------
+@main.command("test")
+@_settings("policies", "params", "evaluation_date")
+@click.argument("paths", nargs=-1, type=click.Path())
+def test_command(paths: tuple[str, ...], **values: Any) -> None:
+    """Run policy tests: sample resources and the result each rule must give them.
+
+    PATHS are test files or folders (default: the current folder; files declaring 'kind:
+    PolicyTests'). Exit 1 when a rule gives another result than expected, with its trace.
+    """
+    from .run import run_policy_tests
+
+    settings = _resolve(values, providers=False)
+    text, ok = run_policy_tests(settings, RunContext.build(settings.run), list(paths) or ["."])
+    click.echo(text, nl=False)
+    sys.exit(0 if ok else 1)
+
+
 # -- rules -----------------------------------------------------------------------------------------
 @main.command()
 @_settings("policies", "params", *_SELECTION)
@@ -313,7 +331,7 @@ def rules(fmt: str, attributes_of: str | None, **values: Any) -> None:
 
 # -- schema ----------------------------------------------------------------------------------------
 @main.command()
-@click.argument("name", default="policy-pack", type=click.Choice(["policy-pack", "waivers", "report", "config"]))
+@click.argument("name", default="policy-pack", type=click.Choice(["policy-pack", "waivers", "report", "config", "policy-tests"]))
 @click.option("--write", "write_dir", type=click.Path(file_okay=False), help="Write every schema file to DIR.")
 def schema(name: str, write_dir: str | None) -> None:
     """Print a JSON Schema (policy packs by default) for editors and CI."""

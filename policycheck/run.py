@@ -40,6 +40,7 @@ __all__ = [
     "permissions_documents",
     "plan_for",
     "run_collect",
+    "run_policy_tests",
     "run_scan",
 ]
 
@@ -169,6 +170,31 @@ def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook
             continue
         findings.append(finding)
     return findings, tally, rule_tally, omitted
+
+
+# -- test ----------------------------------------------------------------------------------------
+def run_policy_tests(settings: Resolved, context: RunContext, paths: list[str]) -> tuple[str, bool]:
+    """Run the policy tests in ``paths`` against the packs the settings name; the summary and whether all held."""
+    import json
+
+    from . import policytest
+
+    started = policytest.clock()
+    loaded: dict[str, list[PolicyPack]] = {}
+
+    def packs_for(params: Any) -> list[PolicyPack]:
+        merged = {**settings.run.params, **params}
+        key = json.dumps(merged, sort_keys=True, default=str)
+        if key not in loaded:
+            loaded[key] = load_packs(settings.run.policy_specs(), Overrides(merged))
+        return loaded[key]
+
+    packs = packs_for({})
+    cases = policytest.load_tests(paths, [rule.id for pack in packs for rule in pack.rules])
+    outcomes = list(policytest.run_tests(cases, packs_for, context.evaluation_date))
+    header = (f"policycheck test: {len(cases)} test(s), {len(outcomes)} expectation(s) against "
+              + ", ".join(f"{p.name} {p.version}" for p in packs))
+    return policytest.render(outcomes, policytest.clock() - started, header), all(o.ok for o in outcomes)
 
 
 # -- collect ---------------------------------------------------------------------------------------

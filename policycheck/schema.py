@@ -243,7 +243,14 @@ def published_schemas() -> dict[str, dict[str, Any]]:
         "policy-pack.schema.json": policy_pack_schema(),
         "waivers.schema.json": waivers_schema(),
         "report.schema.json": report_schema(),
+        "policy-tests.schema.json": _policy_tests_schema(),
     }
+
+
+def _policy_tests_schema() -> dict[str, Any]:
+    from .policytest import policy_tests_schema  # the test file format lives with its runner
+
+    return policy_tests_schema()
 
 
 def validation_error(schema: dict[str, Any], document: Any) -> jsonschema.ValidationError | None:
