@@ -331,7 +331,8 @@ def rules(fmt: str, attributes_of: str | None, **values: Any) -> None:
 
 # -- schema ----------------------------------------------------------------------------------------
 @main.command()
-@click.argument("name", default="policy-pack", type=click.Choice(["policy-pack", "waivers", "report", "config", "policy-tests"]))
+@click.argument("name", default="policy-pack",
+                type=click.Choice(["policy-pack", "waivers", "report", "config", "policy-tests"]))
 @click.option("--write", "write_dir", type=click.Path(file_okay=False), help="Write every schema file to DIR.")
 def schema(name: str, write_dir: str | None) -> None:
     """Print a JSON Schema (policy packs by default) for editors and CI."""
