@@ -93,6 +93,6 @@ def renderer_of(subject: str, name: str, source: str = "--format") -> Reporter:
 def load_reporters() -> Registry[Reporter]:
     """Import the built-in renderer modules (each registers itself)."""
     from .. import diff, docs  # noqa: F401  (diff and rules renderers)
-    from . import compact, json_report, junit, markdown, sarif, text  # noqa: F401
+    from . import codequality, compact, html, json_report, junit, markdown, ocsf, sarif, text  # noqa: F401
 
     return REPORTERS
