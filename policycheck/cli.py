@@ -170,7 +170,16 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
     display, progress = _progress()
     with display:
         report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
-    write_outputs(report, outputs)
+    write_outputs(report, outputs)  # first: a failed notification never loses a report
+    if run.notify:
+        import os
+
+        from .notify import notify, report_link
+
+        link = report_link(run.report_url, os.environ)
+        for warning in notify(report, run.notify, always=run.notify_always, link=link,
+                              identities_revealed=context.reveal_identities):
+            click.echo(f"policycheck: warning: {warning}", err=True)
     write_verdict(report, sys.stderr)
     sys.exit(report.exit_code)
 
@@ -189,7 +198,8 @@ class _SubjectFormats(dict[str, list[str]]):
 
 _SUBJECT_FORMATS = _SubjectFormats()
 _SCAN_SETTINGS = ("policies", "params", *_SELECTION, "waivers", "max_waiver_days", "baseline", "sla", "fail_on",
-                  "fail_on_error", "workers", "evaluation_date", "quiet", "compact")
+                  "fail_on_error", "workers", "evaluation_date", "quiet", "compact", "notify", "notify_always",
+                  "report_url")
 
 
 # -- scan ------------------------------------------------------------------------------------------

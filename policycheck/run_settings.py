@@ -80,6 +80,13 @@ class RunSettings(Settings):
                           flag="--quiet")
     compact: bool = setting(False, "One line per failing finding instead of the text tables on standard output.",
                             flag="--compact")
+    notify: tuple[str, ...] = setting(
+        (), "Post a summary to this webhook after the run (repeatable): Slack, Teams or JSON; 'env:NAME' reads the "
+            "URL from a variable.", flag="--notify", metavar="[KIND:]URL")
+    notify_always: bool = setting(False, "Notify even when nothing changed (no new, resolved or overdue finding).",
+                                  flag="--notify-always")
+    report_url: str | None = setting(None, "Link to the report in notifications (default: the CI run's page).",
+                                     flag="--report-url", metavar="URL")
     pseudonym_key: str | None = setting(
         None, "Secret key for pseudonyms of personal identifiers (environment only).", config=False,
         env_name="POLICYCHECK_PSEUDONYM_KEY")
