@@ -23,7 +23,7 @@ __all__ = ["GITLAB_SEVERITY", "issues", "render"]
 GITLAB_SEVERITY = {"info": "info", "low": "minor", "medium": "major", "high": "critical", "critical": "blocker"}
 
 
-@reporter("codequality", "GitLab Code Quality JSON (artifacts:reports:codequality).", "json")
+@reporter("codequality", "GitLab Code Quality JSON (artifacts:reports:codequality).", "codequality.json")
 def render(report: Report, colour: bool = False) -> str:
     return json.dumps(issues(report), indent=2) + "\n"
 

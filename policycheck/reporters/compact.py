@@ -16,7 +16,7 @@ _SEVERITY_ANSI = {"critical": "\x1b[1;31m", "high": "\x1b[31m", "medium": "\x1b[
 _RESET = "\x1b[0m"
 
 
-@reporter("compact", "One line per failing finding, for CI logs.", "txt")
+@reporter("compact", "One line per failing finding, for CI logs.", "compact.txt")
 def render(report: Report, colour: bool = False) -> str:
     """The findings that fail the run (with ``--fail-on never``: every failing one), most urgent first."""
     shown = [f for f in report.findings if f.result in FAILING_RESULTS] if report.thresholds.report_only \

@@ -30,7 +30,7 @@ CLOUD = {"aws": "AWS", "gcs": "GCP", "terraform": "AWS"}
 ANALYTIC_RULE = 1
 
 
-@reporter("ocsf", "OCSF 1.5 Detection Finding events (JSON list) for SIEMs and Security Hub.", "json")
+@reporter("ocsf", "OCSF 1.5 Detection Finding events (JSON list) for SIEMs and Security Hub.", "ocsf.json")
 def render(report: Report, colour: bool = False) -> str:
     return json.dumps(events(report), indent=2, default=str) + "\n"
 
