@@ -60,7 +60,7 @@ def summary(report: Report, budget: int = DEFAULT_BUDGET) -> str:
 
 
 def _compose(report: Report, limits: Limits) -> str:
-    sections: list[Callable[[Report], list[str]]] = [_header, _counts, _baseline, _problems, _skipped,
+    sections: list[Callable[[Report], list[str]]] = [_header, _counts, _baseline, _selection, _problems, _skipped,
                                                      _waivers]
     lines = [line for section in sections for line in section(report)]
     lines += _failing(report, limits)
@@ -124,6 +124,11 @@ def _baseline(report: Report) -> list[str]:
             else "Only new findings fail the build.")
     return [f"**Baseline** {escape(report.baseline_source or '')}: **{changes.new} new**, {changes.resolved} "
             f"resolved, {changes.known} known (**{changes.past_deadline} past deadline**). {rule}", ""]
+
+
+def _selection(report: Report) -> list[str]:
+    note = report.selection.note()
+    return [f"**Rule selection:** {cell(note, 1000)}", ""] if note else []
 
 
 def _problems(report: Report) -> list[str]:

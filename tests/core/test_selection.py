@@ -162,3 +162,13 @@ def test_fail_on_never_read_back_from_a_report(cli, pack, failing_all, tmp_path)
     report = read_report(tmp_path / "r.json")
     assert report.thresholds.report_only and report.exit_code == 0
     assert report.thresholds.label == "never"
+
+
+def test_text_and_markdown_say_what_was_deselected(cli, pack, failing_all, write):
+    config = write("policycheck.yaml", "rules:\n  RET-001: {severity: critical}\n")
+    args = ("scan", "--config", config, "-p", pack, "--coretest-estate", failing_all, "--skip-rule", "SEC-002")
+    text = cli(*args).stdout
+    assert "selection: 1 rule(s) not evaluated (SEC-002: --skip-rule SEC-002); severity overridden: RET-001 low -> " \
+           "critical" in " ".join(text.split())
+    markdown = cli(*args, "-f", "markdown").stdout
+    assert "**Rule selection:** 1 rule(s) not evaluated (SEC-002: --skip-rule SEC-002)" in markdown
