@@ -82,11 +82,19 @@ class ResourceType:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {a.name: a for a in self.attributes})
 
+    @property
+    def declared_prefixes(self) -> frozenset[str]:
+        """Open prefixes (``raw``) whose attributes this type declares one by one."""
+        return frozenset(p for p in OPEN_PREFIXES if p != "tags" and any(n.startswith(p + ".") for n in self.by_name))
+
     def attribute(self, path: str) -> AttributeSpec | None:
-        """The spec for ``path``; ``tags.<key>`` and ``raw.<...>`` resolve to open string attributes."""
+        """The spec for ``path``; ``tags.<key>`` resolves to an open string attribute, ``raw.<...>`` too unless the
+        type declares its raw attributes (then only those exist: a typo is an error, not "not collected")."""
         if path in self.by_name:
             return self.by_name[path]
         head, _, rest = path.partition(".")
+        if head in self.declared_prefixes:
+            return None
         if head in OPEN_PREFIXES and rest:
             return AttributeSpec(path, OPEN_PREFIXES[head], f"{head} value {rest!r}", head)
         return None

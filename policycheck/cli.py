@@ -19,11 +19,11 @@ import click
 
 from . import __version__
 from .context import RunContext
-from .errors import ConfigError, PolicycheckError
+from .errors import ConfigError, PolicycheckError, WaiverError
 from .model import SEVERITIES, Resource
 from .provider import BROKEN_PROVIDERS, load_providers
 from .resolution import Resolved, flag_key, resolve
-from .run_settings import RunSettings
+from .run_settings import DEFAULT_PACK, FAIL_ON_CHOICES, RunSettings
 from .settings import SettingSpec
 
 __all__ = ["main"]
@@ -160,19 +160,46 @@ def _progress() -> tuple[contextlib.AbstractContextManager[Any], Callable[[Resou
 
 def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str, ...], paths: tuple[str, ...],
                     snapshots: tuple[str, ...] = ()) -> None:
+    from .console import console_outputs, write_verdict
     from .outputs import resolve_outputs, write_outputs
     from .run import run_scan
 
-    outputs = resolve_outputs(list(formats), list(paths), list(settings.run.outputs))
+    run = settings.run
+    outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs)), quiet=run.quiet,
+                              compact=run.compact)
     display, progress = _progress()
     with display:
         report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
-    write_outputs(report, outputs)
+    write_outputs(report, outputs)  # first: a failed notification never loses a report
+    if run.notify:
+        import os
+
+        from .notify import notify, report_link
+
+        link = report_link(run.report_url, os.environ)
+        for warning in notify(report, run.notify, always=run.notify_always, link=link,
+                              identities_revealed=context.reveal_identities):
+            click.echo(f"policycheck: warning: {warning}", err=True)
+    write_verdict(report, sys.stderr)
     sys.exit(report.exit_code)
 
 
-_SCAN_SETTINGS = ("policies", "params", "waivers", "max_waiver_days", "baseline", "fail_on", "fail_on_error",
-                  "workers", "evaluation_date")
+#: The flags that choose which rules run (scan, collect, rules, permissions).
+_SELECTION = ("select_rules", "skip_rules", "severities", "references")
+class _SubjectFormats(dict[str, list[str]]):
+    """Format names per subject for help texts, read from the renderer registry on first use."""
+
+    def __missing__(self, subject: str) -> list[str]:
+        from .reporters import formats_for
+
+        self[subject] = formats_for(subject)
+        return self[subject]
+
+
+_SUBJECT_FORMATS = _SubjectFormats()
+_SCAN_SETTINGS = ("policies", "params", *_SELECTION, "waivers", "max_waiver_days", "baseline", "sla", "fail_on",
+                  "fail_on_error", "workers", "evaluation_date", "quiet", "compact", "notify", "notify_always",
+                  "report_url")
 
 
 # -- scan ------------------------------------------------------------------------------------------
@@ -187,14 +214,18 @@ _SCAN_SETTINGS = ("policies", "params", "waivers", "max_waiver_days", "baseline"
 def scan(snapshots: tuple[str, ...], formats: tuple[str, ...], output_paths: tuple[str, ...], no_passed: bool,
          reveal_identities: bool, **values: Any) -> None:
     """Collect resources and evaluate the policies against them."""
-    settings = _resolve(values)
+    if snapshots and (values.get("provider_names") or any("__" in key and value not in (None, (), False)
+                                                          for key, value in values.items())):
+        raise ConfigError("a --snapshot scan never contacts a provider: drop --provider and provider options, or "
+                          "scan live without --snapshot", source="--snapshot")
+    settings = _resolve(values, providers=not snapshots)  # a snapshot scan ignores the config's providers
     context = RunContext.build(settings.run, keep_passed=not no_passed, reveal_identities=reveal_identities)
     _scan_and_write(settings, context, formats, output_paths, snapshots)
 
 
 # -- collect ---------------------------------------------------------------------------------------
 @main.command()
-@_settings("policies", "params", "workers", "evaluation_date")
+@_settings("policies", "params", *_SELECTION, "workers", "evaluation_date")
 @_provider_options
 @click.option("--all-attributes", is_flag=True, help="Collect every attribute, not only those the policies read.")
 @click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="Snapshot file (default stdout).")
@@ -243,7 +274,13 @@ def validate(files: tuple[str, ...], **values: Any) -> None:
     if settings.run.waivers:
         today = context.evaluation_date
         loaded = load_waivers(Path(settings.run.waivers), today=today, max_days=settings.run.max_waiver_days)
-        check_waiver_rules(loaded, [rule.id for pack in packs for rule in pack.rules])
+        try:
+            check_waiver_rules(loaded, [rule.id for pack in packs for rule in pack.rules])
+        except WaiverError as exc:
+            if settings.run.policies:
+                raise
+            raise WaiverError(f"{exc.message} of the built-in pack {DEFAULT_PACK} (add -p for your own pack)",
+                              source=exc.source, place=exc.place) from None
         expired = sum(1 for w in loaded if w.expired(today))
         message += f", {len(loaded)} waiver(s)" + (f" ({expired} expired)" if expired else "")
     click.echo(message)
@@ -258,11 +295,29 @@ def _is_waiver_file(path: Path) -> bool:
     return re.search(r"^kind:\s*['\"]?Waivers\b", head, re.MULTILINE) is not None
 
 
+# -- test ------------------------------------------------------------------------------------------
+@main.command("test")
+@_settings("policies", "params", "evaluation_date")
+@click.argument("paths", nargs=-1, type=click.Path())
+def test_command(paths: tuple[str, ...], **values: Any) -> None:
+    """Run policy tests: sample resources and the result each rule must give them.
+
+    PATHS are test files or folders (default: the current folder; files declaring 'kind:
+    PolicyTests'). Exit 1 when a rule gives another result than expected, with its trace.
+    """
+    from .run import run_policy_tests
+
+    settings = _resolve(values, providers=False)
+    text, ok = run_policy_tests(settings, RunContext.build(settings.run), list(paths) or ["."])
+    click.echo(text, nl=False)
+    sys.exit(0 if ok else 1)
+
+
 # -- rules -----------------------------------------------------------------------------------------
 @main.command()
-@_settings("policies", "params")
+@_settings("policies", "params", *_SELECTION)
 @click.option("--format", "-f", "fmt", default="text", metavar="FORMAT",
-              help="Output format: text, markdown or json.")
+              help="Output format: " + ", ".join(_SUBJECT_FORMATS["rules"]) + " (default text).")
 @click.option("--attributes", "attributes_of", is_flag=False, flag_value="*", default=None, metavar="[TYPE]",
               help="List the attribute schema (of one resource type, or all) instead of rules.")
 def rules(fmt: str, attributes_of: str | None, **values: Any) -> None:
@@ -286,7 +341,8 @@ def rules(fmt: str, attributes_of: str | None, **values: Any) -> None:
 
 # -- schema ----------------------------------------------------------------------------------------
 @main.command()
-@click.argument("name", default="policy-pack", type=click.Choice(["policy-pack", "waivers", "report", "config"]))
+@click.argument("name", default="policy-pack",
+                type=click.Choice(["policy-pack", "waivers", "report", "config", "policy-tests"]))
 @click.option("--write", "write_dir", type=click.Path(file_okay=False), help="Write every schema file to DIR.")
 def schema(name: str, write_dir: str | None) -> None:
     """Print a JSON Schema (policy packs by default) for editors and CI."""
@@ -322,28 +378,31 @@ def formats(extension_of: str | None) -> None:
 
 # -- permissions -----------------------------------------------------------------------------------
 @main.command()
-@_settings("policies", "params")
+@_settings("policies", "params", *_SELECTION)
 @_provider_options
 def permissions(**values: Any) -> None:
     """Print the read-only permissions the loaded rules need, per provider (AWS as an IAM policy)."""
     from .run import permissions_documents
 
     settings = _resolve(values)
-    for document in permissions_documents(settings, RunContext.build(settings.run, reveal_identities=True)):
+    documents, notes = permissions_documents(settings, RunContext.build(settings.run, reveal_identities=True))
+    for note in notes:  # stdout carries only documents: 'policycheck permissions > iam.json' is valid JSON
+        click.echo(note, err=True)
+    for document in documents:
         click.echo(document)
 
 
 # -- demo ------------------------------------------------------------------------------------------
 @main.command()
 @_output_options
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low",
-              help="Lowest severity that fails the run (default low).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="low",
+              help="Lowest severity that fails the run (default low; 'never': report only).")
 def demo(formats: tuple[str, ...], output_paths: tuple[str, ...], fail_on: str) -> None:
     """Build a local demo estate (no cloud account needed), scan it with the built-in pack, print the report."""
     from .run import demo_configs
 
     def skipped(name: str, extra: str, exc: ImportError) -> None:
-        click.echo(f"policycheck: demo of '{name}' skipped: install policycheck[{extra}] ({exc.name} missing)",
+        click.echo(f"policycheck: demo of '{name}' skipped: install policycheck[demo] ({exc.name} missing)",
                    err=True)
 
     with contextlib.ExitStack() as stack:
@@ -357,7 +416,8 @@ def demo(formats: tuple[str, ...], output_paths: tuple[str, ...], fail_on: str) 
 @main.command()
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
-@click.option("--format", "-f", "fmt", default="text", metavar="FORMAT", help="Output format: text, json or markdown.")
+@click.option("--format", "-f", "fmt", default="text", metavar="FORMAT",
+              help="Output format: " + ", ".join(_SUBJECT_FORMATS["diff"]) + " (default text).")
 @click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="File to write (default stdout).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity of a new finding that fails "
               "(default: NEW's own threshold).")

@@ -43,7 +43,7 @@ class RunContext:
         """The context of a run with ``run`` settings; the evaluation date defaults to the clock's day (UTC)."""
         return cls(
             evaluation_date=run.evaluation_date or clock().astimezone(dt.UTC).date(),
-            thresholds=Thresholds(run.severity, run.fail_on_error),
+            thresholds=Thresholds(run.severity, run.fail_on_error, run.report_only),
             workers=run.workers, keep_passed=keep_passed, reveal_identities=reveal_identities,
             pseudonym_key=run.pseudonym_key.encode("utf-8") if run.pseudonym_key else None, clock=clock)
 

@@ -67,7 +67,8 @@ def diff_reports(old: Report, new: Report, old_source: str, new_source: str, *, 
     before, after = failing_by_fingerprint(old), failing_by_fingerprint(new)
     results_now = {f.fingerprint: f.result.value for f in new.findings}
     thresholds = Thresholds(fail_on if fail_on is not None else new.thresholds.fail_on,
-                            fail_on_error if fail_on_error is not None else new.thresholds.fail_on_error)
+                            fail_on_error if fail_on_error is not None else new.thresholds.fail_on_error,
+                            new.thresholds.report_only and fail_on is None)
     return ReportDiff(
         old_source=old_source, new_source=new_source, old=old, new_report=new,
         new=_ordered(Change(f) for fp, f in after.items() if fp not in before),
@@ -156,4 +157,4 @@ def _when(report: Report) -> str:
 
 def _run_summary(report: Report) -> dict[str, Any]:
     return {"version": report.version, "finished": _when(report), "evaluated_on": report.evaluated_on.isoformat(),
-            "fail_on": report.thresholds.fail_on.label, "fail_on_error": report.thresholds.fail_on_error}
+            "fail_on": report.thresholds.label, "fail_on_error": report.thresholds.fail_on_error}

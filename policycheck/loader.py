@@ -31,6 +31,9 @@ ATTR_PARAM = re.compile(r"\$\{params\.([A-Za-z0-9_-]+)\}")
 _FIELD_SPECS = {spec.name: spec for spec in RESOURCE_FIELDS}
 #: Operators whose value lists possible attribute values (checked against an attribute's enum).
 _ENUM_CHECKED = {"equals": False, "not_equals": False, "in": True, "not_in": True}
+#: Ordering operators read a number from text only where text holds numbers by convention: tags (retention-days).
+NUMBER_OPERATORS = frozenset({"gt", "gte", "lt", "lte"})
+NUMBERS_IN_TEXT = ("tags.",)
 #: Which policy values can ever equal a value of each attribute type (null fits every type).
 _VALUE_FITS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "bool": (lambda v: isinstance(v, bool), "true or false"),
@@ -243,6 +246,9 @@ class _PackParser:
             if spec.type not in operator.accepts:
                 raise self.fail((*path, op_name), f"operator '{op_name}' does not apply to {spec.type} attribute "
                                 f"'{attr}' (of {type_name})")
+            if op_name in NUMBER_OPERATORS and spec.type == "string" and not attr.startswith(NUMBERS_IN_TEXT):
+                raise self.fail((*path, op_name), f"operator '{op_name}' compares numbers; '{attr}' is a string "
+                                f"attribute (of {type_name}): every resource would fail")
         if not isinstance(value, AttrRef | Lookup):
             problem = VALUE_CHECKS[operator.value](value)
             if problem:
@@ -294,7 +300,8 @@ class _PackParser:
             spec = resource_type.attribute(attr)
             if spec is None:
                 rest = attr.partition(".")[2]  # 'tag.owner' -> suggest 'tags.owner'
-                choices = [*resource_type.by_name, *_FIELD_SPECS, *(f"{p}.{rest}" for p in OPEN_PREFIXES if rest)]
+                choices = [*resource_type.by_name, *_FIELD_SPECS,
+                           *(f"{p}.{rest}" for p in OPEN_PREFIXES if rest and p not in resource_type.declared_prefixes)]
                 raise self.fail(path, f"unknown attribute '{attr}' for {type_name}{did_you_mean(attr, choices)}")
             specs[type_name] = spec
         return specs

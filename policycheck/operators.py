@@ -110,13 +110,17 @@ def _in(actual: Any, expected: list[Any]) -> bool:
 
 
 @lru_cache(maxsize=512)
-def compile_regex(pattern: str) -> re.Pattern[str]:
+def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``re.compile`` once per pattern (a rule's regex is applied to every resource)."""
-    return re.compile(pattern)
+    return re.compile(pattern, flags)
 
 
 def _matches(actual: Any, pattern: str) -> bool:
     return isinstance(actual, str) and compile_regex(pattern).search(actual) is not None
+
+
+def _imatches(actual: Any, pattern: str) -> bool:
+    return isinstance(actual, str) and compile_regex(pattern, re.IGNORECASE).search(actual) is not None
 
 
 def _contains(actual: Any, expected: Any) -> bool:
@@ -200,6 +204,8 @@ OPERATORS: dict[str, Operator] = {
                  monotone="down"),
         Operator("matches", _matches, "regex", frozenset({"string", "version"}), "String matches the regular "
                  "expression (search)."),
+        Operator("imatches", _imatches, "regex", frozenset({"string", "version"}), "As matches, ignoring case "
+                 "(GCS locations are upper case: EUROPE-WEST3)."),
         Operator("contains", _contains, "scalar", frozenset({"list", "string"}), "List (or separated tag value) "
                  "holds the value; for a plain string, substring."),
         Operator("not_contains", lambda a, e: not _contains(a, e), "scalar", frozenset({"list", "string"}),

@@ -101,4 +101,6 @@ def replace_on_success(path: str) -> Iterator[TextIO]:
 
 
 def _colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    from .console import wants_colour
+
+    return wants_colour(sys.stdout)

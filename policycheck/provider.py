@@ -116,6 +116,10 @@ class Provider(abc.ABC):
         """Read-only permissions the plan needs (for ``policycheck permissions``)."""
         return []
 
+    #: The permission document names things only the provider's settings know (a database role from its DSN):
+    #: ``permissions`` without ``--provider`` then notes how to get it instead of printing a placeholder document.
+    permissions_need_settings: ClassVar[bool] = False
+
     def permissions_document(self, plan: CollectPlan) -> str:
         """The permissions as the platform writes them (an IAM policy, a GRANT script, ...); one line by default."""
         needed = self.permissions(plan)

@@ -11,6 +11,7 @@ from typing import Any
 
 from .model import CollectionProblem, Finding, Result, Severity
 from .policy import PolicyPack, RuleInfo
+from .selection import RuleSelection
 from .waivers import Waiver
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "FORMAT",
     "NO_REFERENCE",
     "PRIMARY_LAWS",
+    "Changes",
     "CollectionProblem",
     "Report",
     "SkippedRule",
@@ -31,16 +33,39 @@ FAILING_RESULTS = (Result.FAIL, Result.ERROR)
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What fails the build: findings at or above ``fail_on``; errors too unless opted out."""
+    """What fails the build: findings at or above ``fail_on``; errors too unless opted out.
+
+    ``report_only`` (``--fail-on never``): nothing fails the build, findings are only reported.
+    """
 
     fail_on: Severity = Severity.LOW
     fail_on_error: bool = True
+    report_only: bool = False
+
+    @property
+    def label(self) -> str:
+        """The threshold as ``--fail-on`` spells it (``never`` when report-only)."""
+        return "never" if self.report_only else self.fail_on.label
 
     def is_failing(self, finding: Finding) -> bool:
         """``finding`` fails the build under these thresholds (the baseline aside)."""
-        if finding.severity < self.fail_on:
+        if self.report_only or finding.severity < self.fail_on:
             return False
         return finding.result is Result.FAIL or (finding.result is Result.ERROR and self.fail_on_error)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Failing findings against the baseline, for summary lines and headlines."""
+
+    new: int
+    resolved: int
+    known: int
+    past_deadline: int
+
+    def phrase(self) -> str:
+        """``3 new, 1 resolved, 12 known (2 past deadline)``."""
+        return f"{self.new} new, {self.resolved} resolved, {self.known} known ({self.past_deadline} past deadline)"
 
 
 @dataclass(frozen=True)
@@ -88,19 +113,33 @@ class Report:
     version: str = ""
     #: Rules left out for resources whose source can never know an attribute they read (not failing).
     skipped: list[SkippedRule] = field(default_factory=list)
+    #: (rule id, result) -> count over every finding, passes left out of ``findings`` included.
+    rule_tally: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: What ``--rule``/``--skip-rule``/``--severity``/``--reference`` and the config's ``rules:`` changed.
+    selection: RuleSelection = field(default_factory=lambda: RuleSelection())
+    #: Fingerprint -> the day a failing finding was first seen (carried over from the baseline); a failing
+    #: finding not in it was first seen on ``evaluated_on``.
+    first_seen: dict[str, dt.date] = field(default_factory=dict)
+    #: Fix-by deadline in days per severity label (``sla:``): a known finding past it fails again.
+    sla: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.findings.sort(key=Finding.sort_key)
         if not self.tally:
             self.tally = Counter((f.severity.label, f.result.value) for f in self.findings)
+        if not self.rule_tally:
+            self.rule_tally = Counter((f.rule_id, f.result.value) for f in self.findings)
 
     def compare_with(self, baseline: Report, source: str) -> None:
         """Fail only on findings not failing in ``baseline``; record what it had that no longer fails."""
         from .baseline import failing_by_fingerprint, resolved_since
 
-        self.baseline = set(failing_by_fingerprint(baseline))
+        before = failing_by_fingerprint(baseline)
+        self.baseline = set(before)
         self.baseline_source = source
         self.resolved = resolved_since(baseline, {f.fingerprint for f in self.findings if f.result in FAILING_RESULTS})
+        self.first_seen = {f.fingerprint: baseline.first_seen_of(before[f.fingerprint]) or baseline.evaluated_on
+                           for f in self.findings if f.result in FAILING_RESULTS and f.fingerprint in before}
 
     # -- what fails -----------------------------------------------------------------------
     def is_new(self, finding: Finding) -> bool:
@@ -108,15 +147,53 @@ class Report:
         return self.baseline is None or finding.fingerprint not in self.baseline
 
     def failing(self) -> list[Finding]:
-        """Findings that fail the build: at or above the threshold, and new when there is a baseline."""
-        return [f for f in self.findings if self.thresholds.is_failing(f) and self.is_new(f)]
+        """Findings that fail the build: at or above the threshold, and new or past their fix-by deadline when
+        there is a baseline."""
+        return [f for f in self.findings
+                if self.thresholds.is_failing(f) and (self.is_new(f) or self.past_deadline(f))]
+
+    # -- ages and deadlines -------------------------------------------------------------
+    def first_seen_of(self, finding: Finding) -> dt.date | None:
+        """The day a failing finding was first seen (None for a pass or waiver)."""
+        if finding.result not in FAILING_RESULTS:
+            return None
+        return self.first_seen.get(finding.fingerprint, self.evaluated_on)
+
+    def age_days(self, finding: Finding) -> int | None:
+        """Days since a failing finding was first seen."""
+        seen = self.first_seen_of(finding)
+        return None if seen is None else (self.evaluated_on - seen).days
+
+    def deadline_of(self, finding: Finding) -> dt.date | None:
+        """First seen plus the ``sla`` days of its severity; None without an SLA for it."""
+        seen = self.first_seen_of(finding)
+        days = self.sla.get(finding.severity.label)
+        return None if seen is None or days is None else seen + dt.timedelta(days=days)
+
+    def past_deadline(self, finding: Finding) -> bool:
+        """The evaluation day is after the finding's fix-by deadline."""
+        deadline = self.deadline_of(finding)
+        return deadline is not None and self.evaluated_on > deadline
+
+    def changes(self) -> Changes:
+        """New, resolved and known failing (fail/error) findings, and how many known ones are past deadline."""
+        open_ = [f for f in self.findings if f.result in FAILING_RESULTS]
+        known = [f for f in open_ if not self.is_new(f)]
+        return Changes(new=len(open_) - len(known), resolved=len(self.resolved), known=len(known),
+                       past_deadline=sum(1 for f in open_ if self.past_deadline(f)))
+
+    def ordered(self, findings: list[Finding]) -> list[Finding]:
+        """Findings as listings show them: new first, then past deadline, then by severity, rule, resource."""
+        return sorted(findings, key=lambda f: (not (f.result in FAILING_RESULTS and self.is_new(f)),
+                                               not self.past_deadline(f), -f.severity, f.result.value != "fail",
+                                               f.rule_id, f.resource.id))
 
     @property
     def exit_code(self) -> int:
         """0 nothing fails; 1 a failing finding, or a scope that could not be collected while errors count."""
         if self.failing():
             return 1
-        if self.problems and self.thresholds.fail_on_error:
+        if self.problems and self.thresholds.fail_on_error and not self.thresholds.report_only:
             return 1
         return 0
 
@@ -154,8 +231,8 @@ class Report:
         """Per legal reference (article): its rules and their result counts."""
         rows: dict[str, dict[str, Any]] = {}
         counts_by_rule: dict[str, Counter[str]] = {}
-        for finding in self.findings:
-            counts_by_rule.setdefault(finding.rule_id, Counter())[finding.result.value] += 1
+        for (rule_id, result), count in self.rule_tally.items():  # passes left out of the report included
+            counts_by_rule.setdefault(rule_id, Counter())[result] += count
         for rule in self.rules:
             for reference in rule.references or (NO_REFERENCE,):
                 row = rows.setdefault(reference, {"reference": reference, "rules": [],

@@ -17,6 +17,7 @@ from .errors import InputError
 from .model import SEVERITIES, CollectionProblem, Finding, ResourceRef, Result, Severity, WaiverRef
 from .policy import PolicyPack, RuleInfo
 from .report import FAILING_RESULTS, FORMAT, Report, Thresholds
+from .selection import RuleSelection
 
 __all__ = ["read_report", "report_from_document"]
 
@@ -58,8 +59,7 @@ def report_from_document(document: Any, source: str) -> Report:
         packs=[PolicyPack(str(p.get("name", "")), str(p.get("version", "")), str(p.get("source", "")), (),
                           dict(p.get("params") or {}))
                for p in reader.list(document.get("packs"), "packs") if isinstance(p, dict)],
-        thresholds=Thresholds(reader.severity(run.get("fail_on", "low"), "run.fail_on"),
-                              bool(run.get("fail_on_error", True))),
+        thresholds=reader.thresholds(run),
         started=reader.moment(run.get("started"), "run.started"),
         finished=reader.moment(run.get("finished"), "run.finished"),
         evaluated_on=reader.day(run.get("evaluated_on"), "run.evaluated_on"),
@@ -70,8 +70,15 @@ def report_from_document(document: Any, source: str) -> Report:
         tally=reader.tally(summary.get("by_severity"), findings),
         sources=[str(s) for s in reader.list(run.get("sources"), "run.sources")],
         omitted_passes=int(summary.get("passes_omitted") or 0),
+        rule_tally=reader.rule_tally(summary.get("by_rule"), findings),
+        selection=RuleSelection.from_dict(reader.mapping(document.get("selection"), "selection")),
         version=str(run.get("version", "")),
     )
+    report.sla = {str(k): int(v) for k, v in reader.mapping(run.get("sla"), "run.sla").items()
+                  if k in SEVERITIES and isinstance(v, int)}
+    report.first_seen = {f.fingerprint: reader.day(raw["first_seen"], f"findings[{i}].first_seen")
+                         for i, (f, raw) in enumerate(zip(findings, findings_doc, strict=True))
+                         if f.result in FAILING_RESULTS and raw.get("first_seen")}
     if isinstance(baseline, dict):
         report.baseline = {f.fingerprint for f, raw in zip(findings, findings_doc, strict=True)
                            if f.result in FAILING_RESULTS and raw.get("new") is False}
@@ -112,6 +119,12 @@ class _Reader:
         if value not in SEVERITIES:
             raise self.fail(place, f"expected one of {', '.join(SEVERITIES)}, got {value!r}")
         return Severity.parse(value)
+
+    def thresholds(self, run: dict[str, Any]) -> Thresholds:
+        fail_on = run.get("fail_on", "low")
+        never = fail_on == "never"
+        return Thresholds(Severity.INFO if never else self.severity(fail_on, "run.fail_on"),
+                          bool(run.get("fail_on_error", True)), never)
 
     def moment(self, value: Any, place: str) -> dt.datetime:
         try:
@@ -158,6 +171,12 @@ class _Reader:
             references=tuple(str(r) for r in self.list(raw.get("references"), f"{place}.references")),
             remediation=str(raw.get("remediation") or ""), description=str(raw.get("description") or ""),
             pack=str(raw.get("pack") or ""), source=str(raw.get("source") or ""), line=int(raw.get("line") or 1))
+
+    def rule_tally(self, by_rule: Any, findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
+        if not isinstance(by_rule, dict):
+            return Counter((f.rule_id, f.result.value) for f in findings)
+        return Counter({(str(rule), str(r)): int(n) for rule, counts in by_rule.items() if isinstance(counts, dict)
+                        for r, n in counts.items() if isinstance(n, int) and n})
 
     def tally(self, by_severity: Any, findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
         if not isinstance(by_severity, dict):

@@ -21,12 +21,13 @@ from .context import RunContext
 from .engine import evaluate
 from .errors import ConfigError, PolicycheckError
 from .loader import Overrides, load_packs
-from .model import CollectionProblem, Finding, Resource, Result
+from .model import CollectionProblem, Finding, Resource, Result, Severity
 from .policy import PolicyPack, Rule, attribute_needs
 from .provider import CollectPlan, Provider, load_providers, missing_extra_error
 from .report import FAILING_RESULTS, Report, SkippedRule
 from .report_file import read_report
 from .resolution import Resolved
+from .selection import RuleSelection, select_rules
 from .snapshot import load_snapshot, write_snapshot
 from .waivers import WaiverBook, check_waiver_rules, load_waivers
 
@@ -39,15 +40,24 @@ __all__ = [
     "permissions_documents",
     "plan_for",
     "run_collect",
+    "run_policy_tests",
     "run_scan",
 ]
 
 
 def load_rules(settings: Resolved) -> list[PolicyPack]:
-    """The packs the settings name, with their param overrides."""
-    params = settings.run.params
-    sources = {name: settings.origins.get(f"params.{name}", "--param") for name in params}
-    return load_packs(settings.run.policy_specs(), Overrides(params, sources))
+    """The packs the settings name, with their param overrides, holding only the selected rules."""
+    return load_selected(settings)[0]
+
+
+def load_selected(settings: Resolved) -> tuple[list[PolicyPack], RuleSelection]:
+    """The selected packs (see :func:`load_rules`) and the record of what the selection changed."""
+    run = settings.run
+    sources = {name: settings.origins.get(f"params.{name}", "--param") for name in run.params}
+    packs = load_packs(run.policy_specs(), Overrides(run.params, sources))
+    criteria = {"select_rules": run.select_rules, "skip_rules": run.skip_rules,
+                "severities": tuple(sorted(run.severity_choices(), key=Severity.parse)), "references": run.references}
+    return select_rules(packs, criteria, run.rules, settings.origins)
 
 
 def plan_for(packs: list[PolicyPack], *, also: Iterable[str] = (), workers: int = 16) -> CollectPlan:
@@ -94,7 +104,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     started = context.clock()
     run = settings.run
     today = context.evaluation_date
-    packs = load_rules(settings)
+    packs, selection = load_selected(settings)
     rules = [rule for pack in packs for rule in pack.rules]
     waivers = load_waivers(Path(run.waivers), today=today, max_days=run.max_waiver_days) if run.waivers else []
     check_waiver_rules(waivers, [rule.id for rule in rules])
@@ -124,11 +134,12 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
         with lock:
             skips[rule.id, resource.type, resource.provider, reason] += 1
 
-    findings, tally, omitted = _evaluate(rules, resources, book, context, seen, skipped)
+    findings, tally, rule_tally, omitted = _evaluate(rules, resources, book, context, seen, skipped)
     report = Report(
         findings=findings, rules=list(rules), packs=packs, thresholds=context.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
-        waivers_expired=book.expired, tally=tally, omitted_passes=omitted, version=__version__,
+        waivers_expired=book.expired, tally=tally, rule_tally=rule_tally, omitted_passes=omitted,
+        version=__version__, selection=selection, sla=dict(run.sla),
         problems=sorted([*problems_of(providers),
                          *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})")
                            for snapshot in loaded for p in snapshot.problems)]),
@@ -143,19 +154,47 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
 
 def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, context: RunContext,
               seen: Callable[[Resource], None], skipped: Callable[[Rule, Resource, str], None],
-              ) -> tuple[list[Finding], Counter[tuple[str, str]], int]:
-    """Findings kept for the report, the (severity, result) tally of all of them, and how many passes were left out."""
+              ) -> tuple[list[Finding], Counter[tuple[str, str]], Counter[tuple[str, str]], int]:
+    """Findings kept for the report, the (severity, result) and (rule, result) tallies of all of them, and how
+    many passes were left out."""
     findings = []
     tally: Counter[tuple[str, str]] = Counter()
+    rule_tally: Counter[tuple[str, str]] = Counter()
     omitted = 0
     for finding in evaluate(rules, resources, book, evaluation_date=context.evaluation_date,
                             workers=context.workers, on_resource=seen, on_skip=skipped):
         tally[finding.severity.label, finding.result.value] += 1
+        rule_tally[finding.rule_id, finding.result.value] += 1
         if finding.result is Result.PASS and not context.keep_passed:
             omitted += 1
             continue
         findings.append(finding)
-    return findings, tally, omitted
+    return findings, tally, rule_tally, omitted
+
+
+# -- test ----------------------------------------------------------------------------------------
+def run_policy_tests(settings: Resolved, context: RunContext, paths: list[str]) -> tuple[str, bool]:
+    """Run the policy tests in ``paths`` against the packs the settings name; the summary and whether all held."""
+    import json
+
+    from . import policytest
+
+    started = policytest.clock()
+    loaded: dict[str, list[PolicyPack]] = {}
+
+    def packs_for(params: Any) -> list[PolicyPack]:
+        merged = {**settings.run.params, **params}
+        key = json.dumps(merged, sort_keys=True, default=str)
+        if key not in loaded:
+            loaded[key] = load_packs(settings.run.policy_specs(), Overrides(merged))
+        return loaded[key]
+
+    packs = packs_for({})
+    cases = policytest.load_tests(paths, [rule.id for pack in packs for rule in pack.rules])
+    outcomes = list(policytest.run_tests(cases, packs_for, context.evaluation_date))
+    header = (f"policycheck test: {len(cases)} test(s), {len(outcomes)} expectation(s) against "
+              + ", ".join(f"{p.name} {p.version}" for p in packs))
+    return policytest.render(outcomes, policytest.clock() - started, header), all(o.ok for o in outcomes)
 
 
 # -- collect ---------------------------------------------------------------------------------------
@@ -189,14 +228,24 @@ def run_collect(settings: Resolved, context: RunContext, out: TextIO, *, all_att
 
 
 # -- permissions -----------------------------------------------------------------------------------
-def permissions_documents(settings: Resolved, context: RunContext) -> list[str]:
-    """Each provider's permission document for the loaded rules (all providers when none is chosen)."""
+def permissions_documents(settings: Resolved, context: RunContext) -> tuple[list[str], list[str]]:
+    """Each provider's permission document for the loaded rules (all providers when none is chosen), and the
+    one-line notes of providers that write no document of their own (for stderr: stdout stays one document)."""
     plan = plan_for(load_rules(settings))
-    if not settings.providers:
+    chosen = bool(settings.providers)
+    if not chosen:
         registry = load_providers()
         settings = Resolved(settings.run, {name: cls.settings_class() for name, cls in registry.items()},
                             settings.config_source, settings.origins)
-    return [provider.permissions_document(plan) for provider in instantiate(settings, context).values()]
+    documents: list[str] = []
+    notes: list[str] = []
+    for name, provider in instantiate(settings, context).items():
+        if not chosen and provider.permissions_need_settings:
+            notes.append(f"# {name}: name --provider {name} with its settings for its permission document")
+            continue
+        own = type(provider).permissions_document is not Provider.permissions_document
+        (documents if own else notes).append(provider.permissions_document(plan))
+    return documents, notes
 
 
 # -- demo ------------------------------------------------------------------------------------------

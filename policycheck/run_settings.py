@@ -16,6 +16,14 @@ DEFAULT_PACK = "gdpr-customer-service"
 DEFAULT_WORKERS = 16
 DEFAULT_MAX_WAIVER_DAYS = 90
 
+#: ``--fail-on`` also takes ``never``: report only, exit 0 unless the run itself is wrong (usage, config).
+FAIL_ON_CHOICES = (*SEVERITIES, "never")
+_SEVERITY_LIST = "|".join(SEVERITIES)
+_RULE_OVERRIDE = {"type": "object", "additionalProperties": False, "minProperties": 1,
+                  "properties": {"enabled": {"type": "boolean", "description": "false: the rule is not evaluated."},
+                                 "severity": {"type": "string", "enum": list(SEVERITIES),
+                                              "description": "The rule's severity in this run."}}}
+
 _OUTPUT = {"type": "object", "required": ["format"], "additionalProperties": False,
            "properties": {"format": {"type": "string"}, "path": {"type": "string"}}}
 
@@ -35,8 +43,8 @@ class RunSettings(Settings):
                                    flag="--max-waiver-days", schema={"minimum": 1})
     baseline: str | None = setting(None, "Previous JSON report: fail only on new findings.", flag="--baseline",
                                    path="always")
-    fail_on: str = setting("low", "Lowest severity that fails the run.", flag="--fail-on",
-                           schema={"type": "string", "enum": list(SEVERITIES)})
+    fail_on: str = setting("low", "Lowest severity that fails the run ('never': report only, exit 0).",
+                           flag="--fail-on", schema={"type": "string", "enum": list(FAIL_ON_CHOICES)})
     fail_on_error: bool = setting(True, "Whether error results (values that could not be read) fail the run.",
                                   flag="--fail-on-error/--no-fail-on-error")
     workers: int = setting(DEFAULT_WORKERS, "Concurrent resource evaluations.", flag="--workers",
@@ -46,13 +54,47 @@ class RunSettings(Settings):
     evaluation_date: dt.date | None = setting(
         None, "Evaluate as of this date (YYYY-MM-DD; default today, UTC), for reproducible reports.",
         flag="--evaluation-date", metavar="YYYY-MM-DD")
+    select_rules: tuple[str, ...] = setting(
+        (), "Evaluate only rules whose id matches (repeatable; shell-style glob, e.g. 'GDPR-SEC-*').", flag="--rule",
+        metavar="ID|GLOB", schema={"type": "array", "items": {"type": "string", "minLength": 1}})
+    skip_rules: tuple[str, ...] = setting(
+        (), "Leave out rules whose id matches (repeatable; shell-style glob).", flag="--skip-rule", metavar="ID|GLOB",
+        schema={"type": "array", "items": {"type": "string", "minLength": 1}})
+    severities: tuple[str, ...] = setting(
+        (), "Evaluate only rules of these severities (repeatable or comma-separated).", flag="--severity",
+        metavar="LEVEL[,LEVEL]", items={"pattern": f"^({_SEVERITY_LIST})(,({_SEVERITY_LIST}))*$"},
+        expect=f"a severity list ({', '.join(SEVERITIES)}; comma-separated)")
+    references: tuple[str, ...] = setting(
+        (), "Evaluate only rules citing this legal reference (repeatable; e.g. 'GDPR Art. 32' also selects "
+            "'GDPR Art. 32(1)(a)').", flag="--reference", metavar="REFERENCE",
+        schema={"type": "array", "items": {"type": "string", "minLength": 1}})
+    rules: dict[str, Any] = setting(
+        None, "Per-rule overrides by rule id: {enabled: false} or {severity: LEVEL}.",
+        schema={"type": "object", "additionalProperties": _RULE_OVERRIDE})
+    sla: dict[str, int] = setting(
+        None, "Fix-by deadline in days per severity (e.g. critical=7): a baselined finding past it fails again.",
+        flag="--sla", metavar="SEVERITY=DAYS",
+        schema={"type": "object", "additionalProperties": False,
+                "properties": {s: {"type": "integer", "minimum": 0} for s in SEVERITIES}})
+    quiet: bool = setting(False, "Print only the verdict line (on stderr); reports to files are still written.",
+                          flag="--quiet")
+    compact: bool = setting(False, "One line per failing finding instead of the text tables on standard output.",
+                            flag="--compact")
+    notify: tuple[str, ...] = setting(
+        (), "Post a summary to this webhook after the run (repeatable): Slack, Teams or JSON; 'env:NAME' reads the "
+            "URL from a variable.", flag="--notify", metavar="[KIND:]URL")
+    notify_always: bool = setting(False, "Notify even when nothing changed (no new, resolved or overdue finding).",
+                                  flag="--notify-always")
+    report_url: str | None = setting(None, "Link to the report in notifications (default: the CI run's page).",
+                                     flag="--report-url", metavar="URL")
     pseudonym_key: str | None = setting(
         None, "Secret key for pseudonyms of personal identifiers (environment only).", config=False,
         env_name="POLICYCHECK_PSEUDONYM_KEY")
 
     def __post_init__(self) -> None:
-        if self.params is None:
-            object.__setattr__(self, "params", {})
+        for key in ("params", "rules", "sla"):
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, {})
 
     def check(self) -> None:
         if self.pseudonym_key is not None and not self.pseudonym_key.strip():
@@ -60,8 +102,17 @@ class RunSettings(Settings):
 
     @property
     def severity(self) -> Severity:
-        """``fail_on`` as a severity."""
-        return Severity.parse(self.fail_on)
+        """``fail_on`` as a severity (``never``: the lowest; :attr:`report_only` says nothing fails)."""
+        return Severity.INFO if self.report_only else Severity.parse(self.fail_on)
+
+    @property
+    def report_only(self) -> bool:
+        """``--fail-on never``: findings are reported, the exit code stays 0."""
+        return self.fail_on == "never"
+
+    def severity_choices(self) -> set[str]:
+        """``--severity`` values, comma-separated lists split."""
+        return {part for value in self.severities for part in value.split(",")}
 
     def policy_specs(self) -> list[str]:
         """The packs to load: as configured, else the built-in pack."""

@@ -192,6 +192,11 @@ def report_schema() -> dict[str, Any]:
             "observed": {"type": "object"},
             "references": {"type": "array", "items": {"type": "string"}},
             "waiver": {"type": ["object", "null"]},
+            "first_seen": {"type": "string", "format": "date",
+                           "description": "Failing findings: the day first seen (carried over from the baseline)."},
+            "age_days": {"type": "integer", "minimum": 0},
+            "deadline": {"type": ["string", "null"], "description": "first_seen plus the sla days of the severity."},
+            "past_deadline": {"type": "boolean"},
         },
     }
     return {
@@ -205,7 +210,19 @@ def report_schema() -> dict[str, Any]:
             "run": {"type": "object", "required": ["tool", "version", "started", "finished", "exit_code"],
                     "properties": {"exit_code": {"enum": [0, 1]}, "evaluated_on": string_or_null}},
             "packs": {"type": "array", "items": {"type": "object", "required": ["name", "version"]}},
-            "summary": {"type": "object", "required": ["resources", "results", "by_severity", "failing"]},
+            "summary": {"type": "object", "required": ["resources", "results", "by_severity", "failing"],
+                        "properties": {"by_rule": {
+                            "type": "object", "description": "Rule id -> result -> count, passes left out included.",
+                            "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}}}},
+            "selection": {
+                "type": "object", "description": "What --rule, --skip-rule, --severity, --reference and the config's "
+                "rules: left out or changed.",
+                "properties": {
+                    "criteria": {"type": "object",
+                                 "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                    "deselected": {"type": "array", "items": {"type": "object", "required": ["rule_id", "reason"]}},
+                    "overridden": {"type": "array", "items": {
+                        "type": "object", "required": ["rule_id", "severity", "pack_severity"]}}}},
             "rules": {"type": "array", "items": {"type": "object", "required": ["id", "title", "severity"]}},
             "findings": {"type": "array", "items": finding},
             "collection_problems": {"type": "array"},
@@ -226,7 +243,14 @@ def published_schemas() -> dict[str, dict[str, Any]]:
         "policy-pack.schema.json": policy_pack_schema(),
         "waivers.schema.json": waivers_schema(),
         "report.schema.json": report_schema(),
+        "policy-tests.schema.json": _policy_tests_schema(),
     }
+
+
+def _policy_tests_schema() -> dict[str, Any]:
+    from .policytest import policy_tests_schema  # the test file format lives with its runner
+
+    return policy_tests_schema()
 
 
 def validation_error(schema: dict[str, Any], document: Any) -> jsonschema.ValidationError | None:

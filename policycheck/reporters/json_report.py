@@ -30,11 +30,22 @@ def finding_record(finding: Finding, report: Report) -> dict[str, Any]:
                      "account": r.account, "region": r.region,
                      **({"source": {"path": r.source.path, "line": r.source.line}} if r.source else {})},
         "observed": finding.observed,
+        **_age(finding, report),
         "references": list(rule.references) if rule else [],
         "waiver": None if finding.waiver is None else {
             "id": finding.waiver.id, "reason": finding.waiver.reason,
             "approver": finding.waiver.approver, "expires": finding.waiver.expires},
     }
+
+
+def _age(finding: Finding, report: Report) -> dict[str, Any]:
+    """first_seen, age and fix-by deadline of a failing finding (nothing for a pass or waiver)."""
+    seen = report.first_seen_of(finding)
+    if seen is None:
+        return {}
+    deadline = report.deadline_of(finding)
+    return {"first_seen": seen.isoformat(), "age_days": report.age_days(finding),
+            "deadline": deadline.isoformat() if deadline else None, "past_deadline": report.past_deadline(finding)}
 
 
 def report_document(report: Report, *, with_findings: bool = True) -> dict[str, Any]:
@@ -49,9 +60,10 @@ def report_document(report: Report, *, with_findings: bool = True) -> dict[str, 
             "finished": report.finished.isoformat(timespec="seconds"),
             "evaluated_on": report.evaluated_on.isoformat(),
             "sources": report.sources,
-            "fail_on": report.thresholds.fail_on.label,
+            "fail_on": report.thresholds.label,
             "fail_on_error": report.thresholds.fail_on_error,
             "exit_code": report.exit_code,
+            "sla": report.sla,
         },
         "packs": [{"name": p.name, "version": p.version, "source": p.source, "params": p.params}
                   for p in report.packs],
@@ -62,7 +74,10 @@ def report_document(report: Report, *, with_findings: bool = True) -> dict[str, 
             "by_severity": report.counts_by_severity(),
             "failing": len(report.failing()),
             "passes_omitted": report.omitted_passes,
+            "by_rule": {rule.id: {r.value: report.rule_tally.get((rule.id, r.value), 0) for r in Result}
+                        for rule in report.rules},
         },
+        "selection": report.selection.as_dict(),
         "rules": [{"id": r.id, "title": r.title, "severity": r.severity.label, "pack": r.pack,
                    "resource_types": list(r.resource_types), "references": list(r.references),
                    "remediation": r.remediation, "description": r.description, "source": r.source, "line": r.line}
@@ -80,7 +95,9 @@ def report_document(report: Report, *, with_findings: bool = True) -> dict[str, 
         "coverage": report.coverage(),
         "baseline": None if report.baseline is None else {
             "source": report.baseline_source,
-            "new": sum(1 for f in report.findings if f.result in FAILING_RESULTS and report.is_new(f)),
+            "new": report.changes().new,
+            "known": report.changes().known,
+            "past_deadline": report.changes().past_deadline,
             "resolved": report.resolved,
         },
     }

@@ -60,7 +60,7 @@ def summary(report: Report, budget: int = DEFAULT_BUDGET) -> str:
 
 
 def _compose(report: Report, limits: Limits) -> str:
-    sections: list[Callable[[Report], list[str]]] = [_header, _counts, _baseline, _problems, _skipped,
+    sections: list[Callable[[Report], list[str]]] = [_header, _counts, _baseline, _selection, _problems, _skipped,
                                                      _waivers]
     lines = [line for section in sections for line in section(report)]
     lines += _failing(report, limits)
@@ -74,14 +74,20 @@ def _compose(report: Report, limits: Limits) -> str:
 # -- sections ------------------------------------------------------------------------------
 def _header(report: Report) -> list[str]:
     failing = len(report.failing())
-    threshold = report.thresholds.fail_on.label
+    threshold = report.thresholds.label
     errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
-    if report.exit_code:
+    open_ = sum(1 for f in report.findings if f.result in FAILING_RESULTS)
+    if report.baseline is not None:  # never "no failing findings" while the baseline holds some
+        verdict = f"{'❌' if report.exit_code else '✅'} policycheck: {report.changes().phrase()}"
+    elif report.exit_code:
         verdict = f"❌ policycheck: {failing} failing finding{'s' * (failing != 1)}"
-        if report.problems:
-            verdict += f", {len(report.problems)} collection error{'s' * (len(report.problems) != 1)}"
+    elif report.thresholds.report_only:
+        verdict = f"📋 policycheck: {open_} failing finding{'s' * (open_ != 1)} reported (--fail-on never)"
     else:
-        verdict = "✅ policycheck: no failing findings"
+        verdict = "✅ policycheck: no failing findings" + (f" at or above `{threshold}` ({open_} below)"
+                                                         if open_ else "")
+    if report.problems and (report.exit_code or report.baseline is not None):
+        verdict += f", {len(report.problems)} collection error{'s' * (len(report.problems) != 1)}"
     packs = ", ".join(f"{p.name} {p.version}" for p in report.packs) or "no policy pack"
     resources = sum(report.resources_by_type.values())
     return [
@@ -112,10 +118,17 @@ def _counts(report: Report) -> list[str]:
 def _baseline(report: Report) -> list[str]:
     if report.baseline is None:
         return []
-    failing = [f for f in report.findings if f.result in FAILING_RESULTS]
-    new = sum(1 for f in failing if report.is_new(f))
-    return [f"**Baseline** {escape(report.baseline_source or '')}: **{new} new**, {len(failing) - new} unchanged, "
-            f"{len(report.resolved)} resolved since the baseline. Only new findings fail the build.", ""]
+    changes = report.changes()
+    sla = ", ".join(f"{k} {v} d" for k, v in report.sla.items())
+    rule = (f"New findings, and known ones past their fix-by deadline ({sla}), fail the build." if sla
+            else "Only new findings fail the build.")
+    return [f"**Baseline** {escape(report.baseline_source or '')}: **{changes.new} new**, {changes.resolved} "
+            f"resolved, {changes.known} known (**{changes.past_deadline} past deadline**). {rule}", ""]
+
+
+def _selection(report: Report) -> list[str]:
+    note = report.selection.note()
+    return [f"**Rule selection:** {cell(note, 1000)}", ""] if note else []
 
 
 def _problems(report: Report) -> list[str]:
@@ -160,7 +173,8 @@ def _failing(report: Report, limits: Limits) -> list[str]:
     groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in failing:
         groups[finding.rule_id].append(finding)
-    ordered = sorted(groups.values(), key=lambda fs: (-max(f.severity for f in fs), -len(fs), fs[0].rule_id))
+    ordered = sorted(groups.values(), key=lambda fs: (not any(report.is_new(f) for f in fs),
+                                                      -max(f.severity for f in fs), -len(fs), fs[0].rule_id))
     lines = [f"### Failing findings ({len(failing)} in {len(groups)} rule{'s' * (len(groups) != 1)})", ""]
     for findings in ordered[:limits.rules]:
         lines += _rule_block(report, findings, limits.per_rule)
@@ -183,15 +197,27 @@ def _rule_block(report: Report, findings: list[Finding], limit: int) -> list[str
     if rule and rule.remediation:
         lines.append(f"**Remediation:** {cell(rule.remediation, 1000)}")
     lines.append("")
-    ordered = sorted(findings, key=lambda f: (-f.severity, f.result is not Result.FAIL, f.resource.id))
-    for finding in ordered[:limit]:
+    for finding in report.ordered(findings)[:limit]:
         r = finding.resource
         marker = " *(error)*" if finding.result is Result.ERROR else ""
+        marker += _age(report, finding)
         where = f" at `{_code(r.source.path)}:{r.source.line}`" if r.source else ""
         lines.append(f"- `{_code(r.type)}` **{cell(r.name)}** ({cell(r.id)}){where}{marker}: {cell(finding.message)}")
     if len(findings) > limit:
         lines.append(f"- … and {len(findings) - limit} more")
     return [*lines, ""]
+
+
+def _age(report: Report, finding: Finding) -> str:
+    """`` *(new)*`` or `` *(first seen 2026-10-01, 40 d; past deadline 2026-10-31)*`` with a baseline."""
+    if report.baseline is None:
+        return ""
+    if report.is_new(finding):
+        return " *(new)*"
+    text = f"first seen {report.first_seen_of(finding)}, {report.age_days(finding)} d"
+    if report.past_deadline(finding):
+        text += f"; **past deadline {report.deadline_of(finding)}**"
+    return f" *({text})*"
 
 
 def _coverage(report: Report) -> list[str]:

@@ -239,7 +239,7 @@ def _run_properties(report: Report) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "packs": [{"name": p.name, "version": p.version} for p in report.packs],
         "evaluatedOn": report.evaluated_on.isoformat(),
-        "failOn": report.thresholds.fail_on.label,
+        "failOn": report.thresholds.label,
         "failOnError": report.thresholds.fail_on_error,
         "resources": sum(report.resources_by_type.values()),
         "results": {r.value: report.result_counts.get(r.value, 0) for r in Result},

@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import Result
+from ..model import Finding, Result
 from ..report import Report
+from ..verdict import STATUS_STYLE, Verdict
 from . import reporter
 
 __all__ = ["render"]
@@ -49,14 +50,14 @@ def _findings(console: Console, report: Report) -> None:
     if not shown:
         console.print("No failing, erroring or waived findings.")
         return
-    shown.sort(key=lambda f: (-f.severity, f.result.value != "fail", f.rule_id, f.resource.id))
+    shown = report.ordered(shown)  # new first, then past deadline, then by severity
     hidden = len(shown) - MAX_ROWS
     shown = shown[:MAX_ROWS]
     table = Table(box=box.SIMPLE_HEAD if console.is_terminal else box.ASCII2, show_lines=False, expand=False)
     for column in ("severity", "result", "rule", "resource", "details"):
         table.add_column(column, overflow="fold")
     for finding in shown:
-        new = "" if report.is_new(finding) or finding.result is Result.WAIVED else " (baseline)"
+        new = _age(report, finding)
         table.add_row(
             Text(finding.severity.label, style=SEVERITY_STYLE[finding.severity.label]),
             Text(finding.result.value + new, style=RESULT_STYLE[finding.result.value]),
@@ -68,6 +69,15 @@ def _findings(console: Console, report: Report) -> None:
     if hidden > 0:
         console.print(f"... and {hidden} more less severe findings: write every finding with -f json (or sarif, "
                       "junit) to a file.")
+
+
+def _age(report: Report, finding: Finding) -> str:
+    """`` (new)``, or `` (known 40 d)`` / `` (known 40 d, past deadline)`` with a baseline."""
+    if report.baseline is None or finding.result is Result.WAIVED or finding.result is Result.PASS:
+        return ""
+    if report.is_new(finding):
+        return " (new)"
+    return f" (known {report.age_days(finding)} d" + (", past deadline)" if report.past_deadline(finding) else ")")
 
 
 def _problems(console: Console, report: Report) -> None:
@@ -113,13 +123,8 @@ def _summary(console: Console, report: Report) -> None:
     console.print(table)
     if report.omitted_passes:
         console.print(f"({report.omitted_passes} passing findings omitted from the report)")
-    failing = len(report.failing())
-    threshold = report.thresholds.fail_on.label
-    errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
-    if report.exit_code:
-        console.print(Text(f"FAILED: {failing} finding(s) at or above '{threshold}' ({errors})"
-                           + (f", {len(report.problems)} collection error(s)" if report.problems else ""),
-                           style="bold red"))
-    else:
-        console.print(Text(f"PASSED: no failing finding at or above '{threshold}' ({errors})", style="bold green"))
+    if report.selection.note():
+        console.print(Text(f"selection: {report.selection.note()}", style="dim"))
+    verdict = Verdict.of(report)
+    console.print(Text(f"{verdict.status}: {verdict.text}", style=STATUS_STYLE[verdict.status]))
 

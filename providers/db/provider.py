@@ -31,6 +31,7 @@ class DbProvider(Provider):
     extra = "db"
 
     settings: DbSettings
+    permissions_need_settings = True  # the GRANTs name the scanning role of the DSN
 
     def __init__(self, settings: DbSettings | Mapping[str, Any], context: ProviderContext) -> None:
         super().__init__(settings, context)

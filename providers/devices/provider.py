@@ -66,7 +66,8 @@ class DeviceSettings(Settings):
         (), "Device inventory file, PATH or FORMAT:PATH (repeatable).", flag="--inventory",
         schema={"type": "array", "items": _INVENTORY_ITEM}, metavar="[FORMAT:]PATH")
     inventory_format: str | None = setting(
-        None, "Format of inventory files given without FORMAT: (default: detect).", flag="--inventory-format")
+        None, "Format of inventory files given without FORMAT: (default: detect).", flag="--inventory-format",
+        schema={"type": "string", "enum": FORMATS.names()})
     register: str | None = setting(None, "Staff register CSV (agreements, training, home country).",
                                    flag="--register", path="always")
     register_date_order: str = setting("mdy", "How to read 03/04/2026 in the register.",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from policycheck.attributes import ResourceType, bind_groups
+from policycheck.attributes import AttributeSpec, ResourceType, bind_groups
 from policycheck.vocabulary import DATA_STORE
+
+from .normalise import RAW_FIELDS
 
 #: Collection group read from the bucket's IAM policy (and legacy ACLs where uniform access is off).
 ACCESS = "access"
@@ -19,7 +21,10 @@ BUCKET = ResourceType(
     description="A Cloud Storage bucket (one per project and name).",
     provider="gcs",
     kind="data-store",
-    attributes=bind_groups(DATA_STORE, GROUPS),
+    attributes=(*bind_groups(DATA_STORE, GROUPS), *(
+        AttributeSpec(name, {str: "string", list: "list", bool: "bool"}.get(convert, "int"),
+                      f"The bucket resource's {'.'.join(path)} field, as the JSON API returns it.", "raw")
+        for name, (path, convert) in RAW_FIELDS.items())),
 )
 
 #: IAM permissions per way of reading: listing, explicit bucket gets, and each lazy group.

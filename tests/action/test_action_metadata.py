@@ -8,12 +8,31 @@ from pathlib import Path
 import yaml
 
 ACTION = yaml.safe_load((Path(__file__).parents[2] / "action.yml").read_text(encoding="utf-8"))
-STEPS = ACTION["runs"]["steps"]
+STEPS = [step for step in ACTION["runs"]["steps"] if "run" in step]  # the action's own scripts
+USES = [step for step in ACTION["runs"]["steps"] if "uses" in step]  # other actions it calls
 
 
 def test_is_a_composite_action_with_bash_steps():
     assert ACTION["runs"]["using"] == "composite"
     assert all(step["shell"] == "bash" for step in STEPS)
+
+
+def test_only_pinned_first_party_actions_are_used():
+    assert [step["uses"] for step in USES] == ["actions/cache@v4"]
+
+
+def test_pip_downloads_are_cached_between_runs():
+    """actions/cache keeps pip's cache folder; the install step points pip at it; the key changes with the
+    action's pyproject.toml (its dependencies), the providers' extras and the Python version."""
+    [cache] = USES
+    key_step = next(step for step in STEPS if step["id"] == "cache-key")
+    install = next(step for step in STEPS if step["id"] == "install")
+    assert cache["with"]["path"] == "${{ steps.cache-key.outputs.dir }}"
+    assert cache["with"]["key"] == "${{ steps.cache-key.outputs.key }}"
+    assert cache["if"] == "inputs.install == 'true' && inputs.cache == 'true'"
+    assert install["env"]["PIP_CACHE_DIR"] == "${{ steps.cache-key.outputs.dir }}"
+    assert "$GITHUB_ACTION_PATH/pyproject.toml" in key_step["run"]
+    assert ACTION["inputs"]["cache"]["default"] == "true"
 
 
 def test_no_expression_inside_any_run_script():
@@ -23,7 +42,7 @@ def test_no_expression_inside_any_run_script():
 
 def test_every_input_is_used_and_only_through_env():
     used = set()
-    for step in STEPS:
+    for step in ACTION["runs"]["steps"]:
         for value in (step.get("env") or {}).values():
             used |= set(re.findall(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", str(value)))
         if "if" in step:

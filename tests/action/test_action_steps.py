@@ -64,8 +64,8 @@ def test_baseline_input_passes_when_nothing_is_new(action, workspace, scan_input
     run = action(scan_inputs | {"baseline": first.outputs["json-file"]}, workspace, env=plugin_env)
     assert run.exit_code == 0, run.log
     assert (run.outputs["new"], run.outputs["resolved"], run.outputs["failing"]) == ("0", "0", "0")
-    assert "✅ policycheck: no failing findings" in run.summary
-    assert "**0 new**, 8 unchanged" in run.summary
+    assert "✅ policycheck: 0 new, 0 resolved, 8 known (0 past deadline)" in run.summary
+    assert "**0 new**, 0 resolved, 8 known" in run.summary
 
 
 def test_every_format_lands_with_the_reporters_extension(action, workspace, scan_inputs, plugin_env):

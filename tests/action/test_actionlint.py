@@ -106,7 +106,7 @@ def test_the_workflow_check_catches_a_wrong_input_name(tmp_path):
 
 
 @needs_shellcheck
-@pytest.mark.parametrize("step_id", ["install", "scan"])
+@pytest.mark.parametrize("step_id", ["cache-key", "install", "scan"])
 def test_action_scripts_pass_shellcheck(tmp_path, step_id):
     action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
     step = next(step for step in action["runs"]["steps"] if step["id"] == step_id)

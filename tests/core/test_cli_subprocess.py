@@ -35,7 +35,8 @@ def test_scan_exit_codes(plugin_env, tmp_path, pack, estate, encrypted, code):
     path = estate(store("s", tags={}, groups={"encryption": {"encryption.at_rest": encrypted}}))
     result = run(plugin_env, tmp_path, "scan", "-p", pack, "--coretest-estate", path)
     assert result.returncode == code, result.stderr
-    assert result.stderr == ""
+    assert result.stderr.startswith(f"policycheck: {'PASSED' if code == 0 else 'FAILED'} ")  # the verdict line
+    assert len(result.stderr.splitlines()) == 1
     assert ("PASSED" if code == 0 else "FAILED") in result.stdout
     assert "\x1b[" not in result.stdout  # piped: plain text
 

@@ -83,7 +83,8 @@ def test_without_a_config_file_defaults_apply(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "place", "fragment"), [
-    ("fail_on: hgh\n", "1:1", "fail_on: 'hgh' is not one of info, low, medium, high, critical (did you mean 'high'?)"),
+    ("fail_on: hgh\n", "1:1",
+     "fail_on: 'hgh' is not one of info, low, medium, high, critical, never (did you mean 'high'?)"),
     ("failon: high\n", "1:1", "unknown key 'failon' (did you mean 'fail_on'?)"),
     ("workers: 0\n", "1:1", "workers: 0 is less than the minimum of 1"),
     ("policies: pack.yaml\n", "1:1", "policies: must be array"),

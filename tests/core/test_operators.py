@@ -97,6 +97,10 @@ CASES = [
     ("version_gte", "unknown", "1", False),
     ("version_gte", None, "1", False),
     ("version_lt", "13.6.1", "14", True),
+    ("imatches", "EUROPE-WEST3", "^europe-", True),
+    ("imatches", "europe-west3", "^EUROPE-", True),
+    ("imatches", "US-EAST1", "^europe-", False),
+    ("imatches", None, "^europe-", False),
     ("version_lt", "14.0", "14", False),
     ("version_lt", "", "14", False),
 ]

@@ -77,7 +77,7 @@ def test_passing_run(scan, kit):
     report = scan(thresholds=Thresholds(Severity.CRITICAL, fail_on_error=False), waivers=None)
     report.findings = [f for f in report.findings if f.rule_id not in ("TK-LOC-001", "TK-PUB-001")]
     text = render(report)
-    assert text.startswith("## ✅ policycheck: no failing findings\n")
+    assert text.startswith("## ✅ policycheck: no failing findings at or above `critical` (6 below)\n")
     assert "are below the threshold" in text
 
 
@@ -85,8 +85,8 @@ def test_baseline_line(scan, tmp_path):
     baseline = tmp_path / "baseline.json"
     baseline.write_text(load_reporters().get("json").render(scan(), False), encoding="utf-8")
     text = render(scan(baseline=baseline))
-    assert "**0 new**, 8 unchanged, 0 resolved since the baseline" in text
-    assert text.startswith("## ✅ policycheck: no failing findings")
+    assert text.startswith("## ✅ policycheck: 0 new, 0 resolved, 8 known (0 past deadline)\n")
+    assert "**0 new**, 0 resolved, 8 known (**0 past deadline**). Only new findings fail the build." in text
 
 
 def big_estate(tmp_path, kit, rules: int, resources: int):

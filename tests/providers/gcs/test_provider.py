@@ -26,7 +26,8 @@ def test_entry_point_names_the_provider():
 
 def test_resource_type_exposes_the_shared_vocabulary():
     assert BUCKET.kind == "data-store"
-    assert {a.name for a in BUCKET.attributes} == {a.name for a in DATA_STORE}
+    assert {a.name for a in BUCKET.attributes if not a.name.startswith("raw.")} == {a.name for a in DATA_STORE}
+    assert BUCKET.group_of("raw.location_type") == "raw"  # declared one by one: an undeclared raw.* is refused
     assert BUCKET.group_of("access.public") == "access"
     assert BUCKET.group_of("location.jurisdiction") == "core"
     assert BUCKET.group_of("tags.purpose") == "tags"
