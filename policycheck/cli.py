@@ -1,15 +1,21 @@
 """The command line: parses, resolves settings and hands off to the run layer (:mod:`policycheck.run`).
 
 Only this layer turns errors into exit codes: 0 no failing finding at or above the threshold,
-1 failing findings (or collection errors), 2 usage, configuration or policy error.
+1 failing findings (or collection errors), 2 usage, configuration or policy error, 128 + the
+signal number when interrupted (130 for SIGINT, 143 for SIGTERM): the signal becomes an
+exception, so every output being written is removed and previous reports stay as they were; a
+second signal exits at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +55,39 @@ class ProviderCommand(click.Command):
         return super().get_params(ctx)
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwinds like KeyboardInterrupt (partial outputs are removed on the way)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _interrupts_raise() -> Any:
+    """While a command runs, SIGINT and SIGTERM raise :class:`Interrupted`; a second one exits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if received:  # cleanup is taking too long for the user: leave now
+            os._exit(128 + signum)
+        received.append(signum)
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, handler) for number in _INTERRUPTS}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
 class PolicycheckGroup(click.Group):
     """Turns every PolicycheckError into one line on stderr and its exit code; --debug shows tracebacks."""
 
@@ -56,7 +95,13 @@ class PolicycheckGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _interrupts_raise():
+                return super().invoke(ctx)
+        except (Interrupted, KeyboardInterrupt) as exc:
+            code = exc.exit_code if isinstance(exc, Interrupted) else 128 + signal.SIGINT
+            click.echo(f"policycheck: interrupted ({signal.Signals(code - 128).name}); no partial output was kept",
+                       err=True)
+            ctx.exit(code)
         except PolicycheckError as exc:
             if ctx.meta.get("debug"):
                 traceback.print_exc()
@@ -161,14 +206,17 @@ def _progress() -> tuple[contextlib.AbstractContextManager[Any], Callable[[Resou
 def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str, ...], paths: tuple[str, ...],
                     snapshots: tuple[str, ...] = ()) -> None:
     from .outputs import resolve_outputs, write_outputs
-    from .run import run_scan
+    from .run import input_paths, run_scan
 
-    outputs = resolve_outputs(list(formats), list(paths), list(settings.run.outputs))
+    outputs = resolve_outputs(list(formats), list(paths), list(settings.run.outputs),
+                              inputs=[*input_paths(settings), *snapshots])
     display, progress = _progress()
     with display:
         report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
-    write_outputs(report, outputs)
-    sys.exit(report.exit_code)
+    failures = write_outputs(report, outputs)
+    for failure in failures:
+        click.echo(f"policycheck: error: {failure}", err=True)
+    sys.exit(2 if failures else report.exit_code)
 
 
 _SCAN_SETTINGS = ("policies", "params", "waivers", "max_waiver_days", "baseline", "fail_on", "fail_on_error",

@@ -34,6 +34,7 @@ __all__ = [
     "CollectOutcome",
     "collect_resources",
     "demo_configs",
+    "input_paths",
     "instantiate",
     "load_rules",
     "permissions_documents",
@@ -48,6 +49,14 @@ def load_rules(settings: Resolved) -> list[PolicyPack]:
     params = settings.run.params
     sources = {name: settings.origins.get(f"params.{name}", "--param") for name in params}
     return load_packs(settings.run.policy_specs(), Overrides(params, sources))
+
+
+def input_paths(settings: Resolved) -> list[str]:
+    """Every file the run reads (config, policies, waivers, baseline, providers' files): no output may be one."""
+    found = [settings.config_source or "", *settings.run.input_paths()]
+    for provider_settings in settings.providers.values():
+        found += provider_settings.input_paths()
+    return [path for path in found if path]
 
 
 def plan_for(packs: list[PolicyPack], *, also: Iterable[str] = (), workers: int = 16) -> CollectPlan:
