@@ -220,7 +220,7 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
 
 
 _SCAN_SETTINGS = ("policies", "params", "waivers", "max_waiver_days", "baseline", "fail_on", "fail_on_error",
-                  "workers", "evaluation_date")
+                  "workers", "evaluation_date", "max_input_mb")
 
 
 # -- scan ------------------------------------------------------------------------------------------
@@ -249,11 +249,13 @@ def scan(snapshots: tuple[str, ...], formats: tuple[str, ...], output_paths: tup
 @click.option("--reveal-identities", is_flag=True, help="Keep device owners and serials instead of pseudonyms.")
 def collect(all_attributes: bool, output_path: str, reveal_identities: bool, **values: Any) -> None:
     """Collect resources into a versioned JSON snapshot for later offline scans."""
-    from .outputs import replace_on_success
-    from .run import run_collect
+    from .outputs import check_output_paths, replace_on_success
+    from .run import input_paths, run_collect
 
     settings = _resolve(values)
     context = RunContext.build(settings.run, reveal_identities=reveal_identities)
+    if output_path != "-":
+        check_output_paths([output_path], input_paths(settings))
     if output_path == "-":
         outcome = run_collect(settings, context, sys.stdout, all_attributes=all_attributes)
     else:
@@ -301,8 +303,11 @@ def _is_waiver_file(path: Path) -> bool:
     """Whether a file declares ``kind: Waivers`` (a cheap look before any parsing)."""
     if not path.is_file():
         return False
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        head = handle.read(4096)
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = handle.read(4096)
+    except OSError:  # unreadable: the policy loader says why
+        return False
     return re.search(r"^kind:\s*['\"]?Waivers\b", head, re.MULTILINE) is not None
 
 
@@ -396,19 +401,25 @@ def demo(formats: tuple[str, ...], output_paths: tuple[str, ...], fail_on: str) 
               "(default: NEW's own threshold).")
 @click.option("--fail-on-error/--no-fail-on-error", default=None,
               help="Whether new error results fail (default: as in NEW).")
-def diff(old: str, new: str, fmt: str, output_path: str, fail_on: str | None, fail_on_error: bool | None) -> None:
+@click.option("--max-input-mb", type=click.IntRange(min=1), default=RunSettings.max_input_mb,
+              help=RunSettings.spec("max_input_mb").help)
+def diff(old: str, new: str, fmt: str, output_path: str, fail_on: str | None, fail_on_error: bool | None,
+         max_input_mb: int) -> None:
     """Compare two JSON reports: new, resolved and unchanged failing findings.
 
     Exit code 1 when a new finding fails at or above the threshold, else 0.
     """
     from .diff import diff_files
+    from .inputs import MB
     from .model import Severity
-    from .outputs import write_text
+    from .outputs import check_output_paths, write_text
     from .reporters import renderer_of
 
     chosen = renderer_of("diff", fmt)
+    if output_path != "-":
+        check_output_paths([output_path], [old, new])
     changes = diff_files(Path(old), Path(new), fail_on=Severity.parse(fail_on) if fail_on else None,
-                         fail_on_error=fail_on_error)
+                         fail_on_error=fail_on_error, cap=max_input_mb * MB)
     write_text(output_path, chosen.renderers["diff"](changes, False))
     sys.exit(1 if changes.failing_new else 0)
 

@@ -108,7 +108,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     waivers = load_waivers(Path(run.waivers), today=today, max_days=run.max_waiver_days) if run.waivers else []
     check_waiver_rules(waivers, [rule.id for rule in rules])
     book = WaiverBook.of(waivers, today)
-    baseline = read_report(Path(run.baseline)) if run.baseline else None
+    baseline = read_report(Path(run.baseline), cap=run.max_input_bytes) if run.baseline else None
     snapshot_paths = list(snapshots)
     if not settings.providers and not snapshot_paths:
         raise ConfigError("nothing to scan: give --snapshot FILE or --provider NAME (or providers in the config "
@@ -116,7 +116,8 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     providers = instantiate(settings, context)
     # waivers that select by tag read those tags too: collect them even when no rule does
     plan = plan_for(packs, also=book.attributes(), workers=context.workers)
-    loaded = [load_snapshot(path) for path in snapshot_paths]  # a broken file stops before any scan
+    # a broken file stops before any scan
+    loaded = [load_snapshot(path, cap=run.max_input_bytes) for path in snapshot_paths]
     resources: Iterable[Resource] = itertools.chain(
         *(snapshot.resources() for snapshot in loaded), collect_resources(providers, plan))
     by_type: Counter[str] = Counter()

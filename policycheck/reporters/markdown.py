@@ -25,6 +25,10 @@ DEFAULT_BUDGET = 60_000
 SEVERITY_ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
 CELL_LIMIT = 300
 _ESCAPE = re.compile(r"([\\`*_\[\]|#~])")
+#: What GitHub's Markdown turns into links by itself: ``scheme://`` and ``www.`` (GFM "extended autolinks").
+#: An e-mail address is linked after entities are decoded; an empty comment between ``@`` and the domain stops it.
+_AT = "&#64;<!-- -->"
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<![a-z0-9])(www)(\.)")
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ def _problems(report: Report) -> list[str]:
         return []
     lines = [f"**{len(report.problems)} scope(s) could not be collected** (they fail the build"
              f"{'' if report.thresholds.fail_on_error else ' only when errors count'}):", ""]
-    lines += [f"- {escape(p.provider)} {escape(p.scope)}: {escape(p.message)}" for p in report.problems[:20]]
+    lines += [f"- {cell(p.provider)} {cell(p.scope)}: {cell(p.message, 1000)}" for p in report.problems[:20]]
     if len(report.problems) > 20:
         lines.append(f"- … and {len(report.problems) - 20} more")
     return [*lines, ""]
@@ -211,9 +215,10 @@ def _coverage(report: Report) -> list[str]:
 
 # -- text helpers --------------------------------------------------------------------------
 def escape(text: str) -> str:
-    """Plain text safe in Markdown: no formatting, links, HTML or @-mentions from resource data."""
-    text = _ESCAPE.sub(r"\\\1", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
+    """Plain text safe in Markdown: no formatting, links (bare ``https://`` and ``www.`` neither), HTML or
+    @-mentions from resource data."""
+    text = _AUTOLINK.sub(lambda m: "\\:" if m.group(1) else m.group(2) + "\\.", _ESCAPE.sub(r"\\\1", text))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", _AT)
 
 
 def cell(text: str, limit: int = CELL_LIMIT) -> str:
