@@ -34,15 +34,24 @@ apiVersion: policycheck/v1
 kind: PolicyPack
 metadata: {name: devices-hostile, version: "1.0.0"}
 rules:
-  - {id: D-ENC, title: Encrypted, severity: high, resources: [device], require: {attr: encryption.at_rest, equals: true}}
-  - {id: D-LOCK, title: Lock, severity: high, resources: [device], require: {attr: screen_lock.timeout_minutes, lte: 15}}
-  - {id: D-FW, title: Firewall, severity: high, resources: [device], require: {attr: firewall.enabled, equals: true}}
-  - {id: D-SEEN, title: Seen, severity: low, resources: [device], require: {attr: last_seen_days, lte: 30}}
-  - {id: D-OS, title: OS, severity: low, resources: [device], require: {attr: os.version, exists: true}}
-  - {id: D-HO, title: Agreement, severity: high, resources: [device], require: {attr: agreements.home_office, equals: true}}
-  - {id: D-CONF, title: Confid., severity: high, resources: [device], require: {attr: agreements.confidentiality, equals: true}}
-  - {id: D-TRAIN, title: Training, severity: low, resources: [device], require: {attr: training.age_days, lte: 365}}
-  - {id: D-HOME, title: Home, severity: low, resources: [device], require: {attr: location.country, in: [DE, AT]}}
+  - {id: D-ENC, title: Encrypted, severity: high, resources: [device],
+     require: {attr: encryption.at_rest, equals: true}}
+  - {id: D-LOCK, title: Lock, severity: high, resources: [device],
+     require: {attr: screen_lock.timeout_minutes, lte: 15}}
+  - {id: D-FW, title: Firewall, severity: high, resources: [device],
+     require: {attr: firewall.enabled, equals: true}}
+  - {id: D-SEEN, title: Seen, severity: low, resources: [device],
+     require: {attr: last_seen_days, lte: 30}}
+  - {id: D-OS, title: OS, severity: low, resources: [device],
+     require: {attr: os.version, exists: true}}
+  - {id: D-HO, title: Agreement, severity: high, resources: [device],
+     require: {attr: agreements.home_office, equals: true}}
+  - {id: D-CONF, title: Confid., severity: high, resources: [device],
+     require: {attr: agreements.confidentiality, equals: true}}
+  - {id: D-TRAIN, title: Training, severity: low, resources: [device],
+     require: {attr: training.age_days, lte: 365}}
+  - {id: D-HOME, title: Home, severity: low, resources: [device],
+     require: {attr: location.country, in: [DE, AT]}}
 """
 FORMATS = {"json": "r.json", "sarif": "r.sarif", "junit": "r.xml", "markdown": "r.md", "text": "r.txt"}
 
