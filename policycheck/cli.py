@@ -213,6 +213,10 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
     display, progress = _progress()
     with display:
         report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
+    for problem in report.problems:
+        if not problem.is_error or problem.provider == "policycheck":
+            click.echo(f"policycheck: {problem.level}: [{problem.provider}] {problem.scope}: {problem.message}",
+                       err=True)
     failures = write_outputs(report, outputs)
     for failure in failures:
         click.echo(f"policycheck: error: {failure}", err=True)
@@ -220,7 +224,7 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
 
 
 _SCAN_SETTINGS = ("policies", "params", "waivers", "max_waiver_days", "baseline", "fail_on", "fail_on_error",
-                  "workers", "evaluation_date", "max_input_mb")
+                  "workers", "evaluation_date", "max_input_mb", "fail_on_empty")
 
 
 # -- scan ------------------------------------------------------------------------------------------

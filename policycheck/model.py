@@ -308,19 +308,30 @@ class Finding:
 @dataclass(frozen=True, order=True)
 class CollectionProblem:
     """A whole scope (an account, a region, an inventory file) that could not be listed: its resources are
-    unknown. Providers report it, snapshots keep it, reports show it as a collection error."""
+    unknown. Providers report it, snapshots keep it, reports show it as a collection error.
+
+    ``level`` ``warning``: an edge the run makes visible without failing on it (nothing scanned, a
+    resource type no rule knows, a resource listed twice); ``error`` fails the run while errors count.
+    """
 
     provider: str
     scope: str
     message: str
+    level: str = "error"
 
     def __post_init__(self) -> None:
         for name in ("provider", "scope", "message"):
             object.__setattr__(self, name, clean_text(str(getattr(self, name))))
 
+    @property
+    def is_error(self) -> bool:
+        """Whether it fails the run (while errors count)."""
+        return self.level != "warning"
+
     def as_dict(self) -> dict[str, str]:
-        """The JSON form (snapshots and reports)."""
-        return {"provider": self.provider, "scope": self.scope, "message": self.message}
+        """The JSON form (snapshots and reports); ``level`` only for a warning (older readers see errors)."""
+        record = {"provider": self.provider, "scope": self.scope, "message": self.message}
+        return {**record, "level": self.level} if not self.is_error else record
 
 
 def fingerprint(rule_id: str, account: str, region: str, resource_id: str) -> str:

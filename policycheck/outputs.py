@@ -97,8 +97,8 @@ def _split(text: str) -> tuple[str, str | None]:
 def write_outputs(report: Report, outputs: list[Output]) -> list[str]:
     """Render and write every output (files first, so a broken terminal loses nothing); the failures.
 
-    One failing output never stops the others: each failure is one line (``json: report.json:
-    cannot write output: ...``) and the caller exits 2 once every output was tried. A failed
+    One failing output never stops the others: each failure is one line (``report.json: cannot
+    write output: ...``) and the caller exits 2 once every output was tried. A failed
     file output leaves the previous file as it was.
     """
     failures = []
@@ -112,9 +112,9 @@ def write_outputs(report: Report, outputs: list[Output]) -> list[str]:
             with replace_on_success(output.path) as handle:
                 handle.writelines(chosen.chunks(report, False))
         except PolicycheckError as exc:
-            failures.append(f"{output.format}: {exc}")
+            failures.append(str(exc))
         except Exception as exc:  # a writer's bug must not cost the other formats their report
-            failures.append(f"{output.format}: {output.path}: cannot render: {type(exc).__name__}: {exc}")
+            failures.append(f"{output.path}: cannot render {output.format}: {type(exc).__name__}: {exc}")
     return failures
 
 

@@ -75,7 +75,8 @@ def _report(document: Any, source: str) -> Report:
         resources_by_type={str(k): reader.count(v, f"summary.resources_by_type.{k}")
                            for k, v in reader.mapping(summary.get("resources_by_type"), "summary.resources_by_type"
                                                       ).items()},
-        problems=[CollectionProblem(str(p.get("provider")), str(p.get("scope")), str(p.get("message")))
+        problems=[CollectionProblem(str(p.get("provider")), str(p.get("scope")), str(p.get("message")),
+                                    "warning" if p.get("level") == "warning" else "error")
                   for p in reader.list(document.get("collection_problems"), "collection_problems")
                   if isinstance(p, dict)],
         tally=reader.tally(summary.get("by_severity"), findings),

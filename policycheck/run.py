@@ -18,6 +18,7 @@ from . import __version__
 from .attributes import RESOURCE_TYPES
 from .concurrency import map_bounded
 from .context import RunContext
+from .edges import EdgeWatch
 from .engine import evaluate
 from .errors import ConfigError, PolicycheckError
 from .loader import Overrides, load_packs
@@ -121,9 +122,11 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     resources: Iterable[Resource] = itertools.chain(
         *(snapshot.resources() for snapshot in loaded), collect_resources(providers, plan))
     by_type: Counter[str] = Counter()
+    edges = EdgeWatch()
 
     def seen(resource: Resource) -> None:
         by_type[resource.type] += 1
+        edges(resource)
         if progress:
             progress(resource)
 
@@ -140,8 +143,10 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
         waivers_expired=book.expired, tally=tally, omitted_passes=omitted, version=__version__,
         problems=sorted([*problems_of(providers),
-                         *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})")
-                           for snapshot in loaded for p in snapshot.problems)]),
+                         *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})",
+                                             p.level)
+                           for snapshot in loaded for p in snapshot.problems),
+                         *edges.warnings(fail_on_empty=run.fail_on_empty)]),
         sources=[str(p) for p in snapshot_paths] + list(settings.providers),
         skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
     )

@@ -43,6 +43,8 @@ class RunSettings(Settings):
     max_input_mb: int = setting(
         DEFAULT_MAX_INPUT_MB, "Largest snapshot, baseline or diff report read, in MB (raise it for big estates).",
         flag="--max-input-mb", schema={"minimum": 1})
+    fail_on_empty: bool = setting(False, "Fail the run when no resource at all was scanned (else a warning).",
+                                  flag="--fail-on-empty")
     workers: int = setting(DEFAULT_WORKERS, "Concurrent resource evaluations.", flag="--workers",
                            schema={"minimum": 1, "maximum": 256})
     outputs: tuple[dict[str, str], ...] = setting(

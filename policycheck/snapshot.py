@@ -101,7 +101,9 @@ def load_snapshot(path: Path, *, cap: int = DEFAULT_MAX_INPUT_MB * MB) -> Snapsh
             isinstance(p, dict) and all(isinstance(p.get(k), str) for k in ("provider", "scope", "message"))
             for p in problems):
         raise InputError("'problems' must be a list of {provider, scope, message}", source=source)
-    return Snapshot(source, records, [CollectionProblem(p["provider"], p["scope"], p["message"]) for p in problems])
+    return Snapshot(source, records, [CollectionProblem(p["provider"], p["scope"], p["message"],
+                                                        "warning" if p.get("level") == "warning" else "error")
+                                      for p in problems])
 
 
 def read_snapshot(path: Path) -> Iterator[Resource]:

@@ -82,8 +82,9 @@ def _header(report: Report) -> list[str]:
     errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
     if report.exit_code:
         verdict = f"❌ policycheck: {failing} failing finding{'s' * (failing != 1)}"
-        if report.problems:
-            verdict += f", {len(report.problems)} collection error{'s' * (len(report.problems) != 1)}"
+        problems = len(report.collection_errors)
+        if problems:
+            verdict += f", {problems} collection error{'s' * (problems != 1)}"
     else:
         verdict = "✅ policycheck: no failing findings"
     packs = ", ".join(f"{p.name} {p.version}" for p in report.packs) or "no policy pack"
@@ -125,9 +126,12 @@ def _baseline(report: Report) -> list[str]:
 def _problems(report: Report) -> list[str]:
     if not report.problems:
         return []
-    lines = [f"**{len(report.problems)} scope(s) could not be collected** (they fail the build"
-             f"{'' if report.thresholds.fail_on_error else ' only when errors count'}):", ""]
-    lines += [f"- {cell(p.provider)} {cell(p.scope)}: {cell(p.message, 1000)}" for p in report.problems[:20]]
+    errors = len(report.collection_errors)
+    lines = [f"**{errors} scope(s) could not be collected** (they fail the build"
+             f"{'' if report.thresholds.fail_on_error else ' only when errors count'}):" if errors
+             else f"**{len(report.problems)} warning(s)** about what was collected:", ""]
+    lines += [f"- {'' if p.is_error else '⚠️ '}{cell(p.provider)} {cell(p.scope)}: {cell(p.message, 1000)}"
+              for p in report.problems[:20]]
     if len(report.problems) > 20:
         lines.append(f"- … and {len(report.problems) - 20} more")
     return [*lines, ""]

@@ -72,8 +72,8 @@ def _findings(console: Console, report: Report) -> None:
 
 def _problems(console: Console, report: Report) -> None:
     for problem in report.problems:
-        console.print(Text(f"collection error [{problem.provider}] {problem.scope}: {problem.message}",
-                           style="bold magenta"))
+        label, style = ("collection error", "bold magenta") if problem.is_error else ("warning", "yellow")
+        console.print(Text(f"{label} [{problem.provider}] {problem.scope}: {problem.message}", style=style))
     for skipped in report.skipped:
         console.print(Text(f"note: {skipped.note()}", style="dim"))
 
@@ -118,7 +118,8 @@ def _summary(console: Console, report: Report) -> None:
     errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
     if report.exit_code:
         console.print(Text(f"FAILED: {failing} finding(s) at or above '{threshold}' ({errors})"
-                           + (f", {len(report.problems)} collection error(s)" if report.problems else ""),
+                           + (f", {len(report.collection_errors)} collection error(s)"
+                              if report.collection_errors else ""),
                            style="bold red"))
     else:
         console.print(Text(f"PASSED: no failing finding at or above '{threshold}' ({errors})", style="bold green"))
