@@ -1,15 +1,21 @@
 """The command line: parses, resolves settings and hands off to the run layer (:mod:`policycheck.run`).
 
 Only this layer turns errors into exit codes: 0 no failing finding at or above the threshold,
-1 failing findings (or collection errors), 2 usage, configuration or policy error.
+1 failing findings (or collection errors), 2 usage, configuration or policy error, 128 + the
+signal number when interrupted (130 for SIGINT, 143 for SIGTERM): the signal becomes an
+exception, so every output being written is removed and previous reports stay as they were; a
+second signal exits at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +55,39 @@ class ProviderCommand(click.Command):
         return super().get_params(ctx)
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwinds like KeyboardInterrupt (partial outputs are removed on the way)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _interrupts_raise() -> Any:
+    """While a command runs, SIGINT and SIGTERM raise :class:`Interrupted`; a second one exits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if received:  # cleanup is taking too long for the user: leave now
+            os._exit(128 + signum)
+        received.append(signum)
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, handler) for number in _INTERRUPTS}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
 class PolicycheckGroup(click.Group):
     """Turns every PolicycheckError into one line on stderr and its exit code; --debug shows tracebacks."""
 
@@ -56,7 +95,13 @@ class PolicycheckGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _interrupts_raise():
+                return super().invoke(ctx)
+        except (Interrupted, KeyboardInterrupt) as exc:
+            code = exc.exit_code if isinstance(exc, Interrupted) else 128 + signal.SIGINT
+            click.echo(f"policycheck: interrupted ({signal.Signals(code - 128).name}); no partial output was kept",
+                       err=True)
+            ctx.exit(code)
         except PolicycheckError as exc:
             if ctx.meta.get("debug"):
                 traceback.print_exc()
@@ -162,15 +207,22 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
                     snapshots: tuple[str, ...] = ()) -> None:
     from .console import console_outputs, write_verdict
     from .outputs import resolve_outputs, write_outputs
-    from .run import run_scan
+    from .run import input_paths, run_scan
 
     run = settings.run
-    outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs)), quiet=run.quiet,
-                              compact=run.compact)
+    outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs),
+                                              inputs=[*input_paths(settings), *snapshots]),
+                              quiet=run.quiet, compact=run.compact)
     display, progress = _progress()
     with display:
         report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
-    write_outputs(report, outputs)  # first: a failed notification never loses a report
+    for problem in report.problems:
+        if not problem.is_error or problem.provider == "policycheck":
+            click.echo(f"policycheck: {problem.level}: [{problem.provider}] {problem.scope}: {problem.message}",
+                       err=True)
+    failures = write_outputs(report, outputs)  # first: a failed notification never loses a report
+    for failure in failures:
+        click.echo(f"policycheck: error: {failure}", err=True)
     if run.notify:
         import os
 
@@ -181,11 +233,13 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
                               identities_revealed=context.reveal_identities):
             click.echo(f"policycheck: warning: {warning}", err=True)
     write_verdict(report, sys.stderr)
-    sys.exit(report.exit_code)
+    sys.exit(2 if failures else report.exit_code)
 
 
 #: The flags that choose which rules run (scan, collect, rules, permissions).
 _SELECTION = ("select_rules", "skip_rules", "severities", "references")
+
+
 class _SubjectFormats(dict[str, list[str]]):
     """Format names per subject for help texts, read from the renderer registry on first use."""
 
@@ -199,7 +253,7 @@ class _SubjectFormats(dict[str, list[str]]):
 _SUBJECT_FORMATS = _SubjectFormats()
 _SCAN_SETTINGS = ("policies", "params", *_SELECTION, "waivers", "max_waiver_days", "baseline", "sla", "fail_on",
                   "fail_on_error", "workers", "evaluation_date", "quiet", "compact", "notify", "notify_always",
-                  "report_url")
+                  "report_url", "max_input_mb", "fail_on_empty")
 
 
 # -- scan ------------------------------------------------------------------------------------------
@@ -232,11 +286,13 @@ def scan(snapshots: tuple[str, ...], formats: tuple[str, ...], output_paths: tup
 @click.option("--reveal-identities", is_flag=True, help="Keep device owners and serials instead of pseudonyms.")
 def collect(all_attributes: bool, output_path: str, reveal_identities: bool, **values: Any) -> None:
     """Collect resources into a versioned JSON snapshot for later offline scans."""
-    from .outputs import replace_on_success
-    from .run import run_collect
+    from .outputs import check_output_paths, replace_on_success
+    from .run import input_paths, run_collect
 
     settings = _resolve(values)
     context = RunContext.build(settings.run, reveal_identities=reveal_identities)
+    if output_path != "-":
+        check_output_paths([output_path], input_paths(settings))
     if output_path == "-":
         outcome = run_collect(settings, context, sys.stdout, all_attributes=all_attributes)
     else:
@@ -290,8 +346,11 @@ def _is_waiver_file(path: Path) -> bool:
     """Whether a file declares ``kind: Waivers`` (a cheap look before any parsing)."""
     if not path.is_file():
         return False
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        head = handle.read(4096)
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = handle.read(4096)
+    except OSError:  # unreadable: the policy loader says why
+        return False
     return re.search(r"^kind:\s*['\"]?Waivers\b", head, re.MULTILINE) is not None
 
 
@@ -423,19 +482,25 @@ def demo(formats: tuple[str, ...], output_paths: tuple[str, ...], fail_on: str) 
               "(default: NEW's own threshold).")
 @click.option("--fail-on-error/--no-fail-on-error", default=None,
               help="Whether new error results fail (default: as in NEW).")
-def diff(old: str, new: str, fmt: str, output_path: str, fail_on: str | None, fail_on_error: bool | None) -> None:
+@click.option("--max-input-mb", type=click.IntRange(min=1), default=RunSettings.max_input_mb,
+              help=RunSettings.spec("max_input_mb").help)
+def diff(old: str, new: str, fmt: str, output_path: str, fail_on: str | None, fail_on_error: bool | None,
+         max_input_mb: int) -> None:
     """Compare two JSON reports: new, resolved and unchanged failing findings.
 
     Exit code 1 when a new finding fails at or above the threshold, else 0.
     """
     from .diff import diff_files
+    from .inputs import MB
     from .model import Severity
-    from .outputs import write_text
+    from .outputs import check_output_paths, write_text
     from .reporters import renderer_of
 
     chosen = renderer_of("diff", fmt)
+    if output_path != "-":
+        check_output_paths([output_path], [old, new])
     changes = diff_files(Path(old), Path(new), fail_on=Severity.parse(fail_on) if fail_on else None,
-                         fail_on_error=fail_on_error)
+                         fail_on_error=fail_on_error, cap=max_input_mb * MB)
     write_text(output_path, chosen.renderers["diff"](changes, False))
     sys.exit(1 if changes.failing_new else 0)
 

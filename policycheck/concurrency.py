@@ -20,8 +20,9 @@ def map_bounded(func: Callable[[T], R], items: Iterable[T], *, workers: int,
     the others run on ``workers`` threads with at most ``4 * workers`` pending.
     """
     limit = max(1, workers) * 4
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="policycheck") as pool:
-        pending: set[Future[R]] = set()
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="policycheck")
+    pending: set[Future[R]] = set()
+    try:
         for item in items:
             if inline is not None and inline(item):
                 yield func(item)
@@ -35,3 +36,5 @@ def map_bounded(func: Callable[[T], R], items: Iterable[T], *, workers: int,
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
+    finally:  # an interrupt or a consumer that stops early: queued items are dropped, not run
+        pool.shutdown(wait=not pending, cancel_futures=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .baseline import failing_by_fingerprint
+from .inputs import DEFAULT_MAX_INPUT_MB, MB
 from .model import Finding, Severity
 from .report import Report, Thresholds
 from .report_file import read_report
@@ -55,9 +56,9 @@ class ReportDiff:
 
 
 def diff_files(old_path: Path, new_path: Path, *, fail_on: Severity | None = None,
-               fail_on_error: bool | None = None) -> ReportDiff:
-    """Compare two JSON report files; InputError for a file that is not one."""
-    return diff_reports(read_report(old_path), read_report(new_path), str(old_path), str(new_path),
+               fail_on_error: bool | None = None, cap: int = DEFAULT_MAX_INPUT_MB * MB) -> ReportDiff:
+    """Compare two JSON report files of at most ``cap`` bytes each; InputError for a file that is not one."""
+    return diff_reports(read_report(old_path, cap=cap), read_report(new_path, cap=cap), str(old_path), str(new_path),
                         fail_on=fail_on, fail_on_error=fail_on_error)
 
 

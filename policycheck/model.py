@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from .attributes import UNSUPPLIED
+from .clean import clean_text, clean_value
 from .errors import CollectionError
 
 __all__ = [
@@ -142,22 +143,23 @@ class Resource:
         unobservable: Mapping[str, str] | None = None,
         source: SourceLocation | None = None,
     ):
-        self.type = type
-        self.id = id
-        self.name = name
-        self.provider = provider
-        self.account = account
-        self.region = region
-        self.tags: dict[str, str] | None = dict(tags) if tags is not None else None
-        self._values: dict[str, Any] = dict(attributes or {})
-        self._unknown: dict[str, str] = dict(unknown or {})  # attribute -> reason
+        # the sanitising boundary (policycheck.clean): nothing that reaches a writer holds control characters
+        self.type = clean_text(type)
+        self.id = clean_text(id)
+        self.name = clean_text(name)
+        self.provider = clean_text(provider)
+        self.account = clean_text(account)
+        self.region = clean_text(region)
+        self.tags: dict[str, str] | None = clean_value(dict(tags)) if tags is not None else None
+        self._values: dict[str, Any] = clean_value(dict(attributes or {}))
+        self._unknown: dict[str, str] = clean_value(dict(unknown or {}))  # attribute -> reason
         self._failed: dict[str, str] = {}  # collection group -> reason
         self._fetchers: dict[str, GroupFetcher] = dict(fetchers or {})
         self._group_of = group_of or _core_group
         self._lock = threading.Lock() if self._fetchers else None
         self._absent = absent  # when set, an attribute never supplied is Unknown for this reason
         self._bounds = dict(bounds or {})  # unknown attribute -> (lower, upper) still known about it
-        self.unobservable: dict[str, str] = dict(unobservable or {})
+        self.unobservable: dict[str, str] = clean_value(dict(unobservable or {}))
         self.source = source
 
     def get(self, path: str) -> Any:
@@ -196,12 +198,12 @@ class Resource:
             if fetcher is None:
                 return
             try:
-                values = dict(fetcher())
+                values = clean_value(dict(fetcher()))
             except CollectionError as exc:
-                self._failed[group] = str(exc)
+                self._failed[group] = clean_text(str(exc))
                 return
             except Exception as exc:  # fail closed: a provider bug makes values unknown, not passing
-                self._failed[group] = f"unexpected {type(exc).__name__} while collecting '{group}': {exc}"
+                self._failed[group] = clean_text(f"unexpected {type(exc).__name__} while collecting '{group}': {exc}")
                 return
             if "tags" in values:
                 self.tags = dict(values.pop("tags") or {})
@@ -270,6 +272,10 @@ class WaiverRef:
     approver: str
     expires: str
 
+    def __post_init__(self) -> None:
+        for name in ("id", "reason", "approver"):
+            object.__setattr__(self, name, clean_text(getattr(self, name)))
+
     def justification(self) -> str:
         """One line for reports: the reason, then who approved the waiver and until when."""
         return f"{self.reason} (waiver {self.id}, approved by {self.approver}, expires {self.expires})"
@@ -287,6 +293,9 @@ class Finding:
     observed: Mapping[str, Any] = field(default_factory=dict)
     waiver: WaiverRef | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", clean_text(self.message))
+
     @cached_property
     def fingerprint(self) -> str:
         """See :func:`fingerprint`; computed once (reports and baselines read it many times)."""
@@ -302,15 +311,30 @@ class Finding:
 @dataclass(frozen=True, order=True)
 class CollectionProblem:
     """A whole scope (an account, a region, an inventory file) that could not be listed: its resources are
-    unknown. Providers report it, snapshots keep it, reports show it as a collection error."""
+    unknown. Providers report it, snapshots keep it, reports show it as a collection error.
+
+    ``level`` ``warning``: an edge the run makes visible without failing on it (nothing scanned, a
+    resource type no rule knows, a resource listed twice); ``error`` fails the run while errors count.
+    """
 
     provider: str
     scope: str
     message: str
+    level: str = "error"
+
+    def __post_init__(self) -> None:
+        for name in ("provider", "scope", "message"):
+            object.__setattr__(self, name, clean_text(str(getattr(self, name))))
+
+    @property
+    def is_error(self) -> bool:
+        """Whether it fails the run (while errors count)."""
+        return self.level != "warning"
 
     def as_dict(self) -> dict[str, str]:
-        """The JSON form (snapshots and reports)."""
-        return {"provider": self.provider, "scope": self.scope, "message": self.message}
+        """The JSON form (snapshots and reports); ``level`` only for a warning (older readers see errors)."""
+        record = {"provider": self.provider, "scope": self.scope, "message": self.message}
+        return {**record, "level": self.level} if not self.is_error else record
 
 
 def fingerprint(rule_id: str, account: str, region: str, resource_id: str) -> str:

@@ -193,9 +193,14 @@ class Report:
         """0 nothing fails; 1 a failing finding, or a scope that could not be collected while errors count."""
         if self.failing():
             return 1
-        if self.problems and self.thresholds.fail_on_error and not self.thresholds.report_only:
+        if self.collection_errors and self.thresholds.fail_on_error and not self.thresholds.report_only:
             return 1
         return 0
+
+    @property
+    def collection_errors(self) -> list[CollectionProblem]:
+        """The problems that fail the run (not the warnings)."""
+        return [p for p in self.problems if p.is_error]
 
     # -- summaries ------------------------------------------------------------------------
     def rule(self, rule_id: str) -> RuleInfo | None:

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .clean import clean_value
 from .errors import InputError
+from .inputs import DEFAULT_MAX_INPUT_MB, MB, read_bounded
 from .model import SEVERITIES, CollectionProblem, Finding, ResourceRef, Result, Severity, WaiverRef
 from .policy import PolicyPack, RuleInfo
 from .report import FAILING_RESULTS, FORMAT, Report, Thresholds
@@ -24,15 +26,15 @@ __all__ = ["read_report", "report_from_document"]
 _RESULTS = {r.value: r for r in Result}
 
 
-def read_report(path: Path) -> Report:
-    """Read and check a JSON report file; a malformed one is one clear line (exit 2)."""
+def read_report(path: Path, *, cap: int = DEFAULT_MAX_INPUT_MB * MB) -> Report:
+    """Read and check a JSON report file of at most ``cap`` bytes; a malformed one is one clear line (exit 2).
+
+    Its text passes the sanitising boundary (:mod:`policycheck.clean`) like a scanned resource's.
+    """
     source = str(path)
+    raw = read_bounded(path, InputError, cap=cap, what="report file", raise_flag="--max-input-mb")
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError("report file not found", source=source) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a report file", source=source) from None
+        document = clean_value(json.loads(raw.decode("utf-8-sig")))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         place = f"{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
         raise InputError(f"not a JSON report: {exc}", source=source, place=place) from None
@@ -43,6 +45,14 @@ def read_report(path: Path) -> Report:
 
 def report_from_document(document: Any, source: str) -> Report:
     """The typed report of a loaded JSON document; InputError naming the place of a malformed field."""
+    try:
+        return _report(document, source)
+    except (TypeError, ValueError, AttributeError) as exc:  # a field of a shape no check above foresaw
+        raise InputError(f"not a well-formed policycheck JSON report ({type(exc).__name__}: {exc})",
+                         source=source) from None
+
+
+def _report(document: Any, source: str) -> Report:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InputError(f"not a policycheck JSON report (format must be '{FORMAT}')", source=source)
     reader = _Reader(source)
@@ -57,19 +67,22 @@ def report_from_document(document: Any, source: str) -> Report:
         findings=findings,
         rules=[reader.rule(r, f"rules[{i}]") for i, r in enumerate(reader.list(document.get("rules"), "rules"))],
         packs=[PolicyPack(str(p.get("name", "")), str(p.get("version", "")), str(p.get("source", "")), (),
-                          dict(p.get("params") or {}))
-               for p in reader.list(document.get("packs"), "packs") if isinstance(p, dict)],
+                          reader.mapping(p.get("params"), f"packs[{i}].params"))
+               for i, p in enumerate(reader.list(document.get("packs"), "packs")) if isinstance(p, dict)],
         thresholds=reader.thresholds(run),
         started=reader.moment(run.get("started"), "run.started"),
         finished=reader.moment(run.get("finished"), "run.finished"),
         evaluated_on=reader.day(run.get("evaluated_on"), "run.evaluated_on"),
-        resources_by_type={str(k): int(v) for k, v in (summary.get("resources_by_type") or {}).items()},
-        problems=[CollectionProblem(str(p.get("provider")), str(p.get("scope")), str(p.get("message")))
+        resources_by_type={str(k): reader.count(v, f"summary.resources_by_type.{k}")
+                           for k, v in reader.mapping(summary.get("resources_by_type"), "summary.resources_by_type"
+                                                      ).items()},
+        problems=[CollectionProblem(str(p.get("provider")), str(p.get("scope")), str(p.get("message")),
+                                    "warning" if p.get("level") == "warning" else "error")
                   for p in reader.list(document.get("collection_problems"), "collection_problems")
                   if isinstance(p, dict)],
         tally=reader.tally(summary.get("by_severity"), findings),
         sources=[str(s) for s in reader.list(run.get("sources"), "run.sources")],
-        omitted_passes=int(summary.get("passes_omitted") or 0),
+        omitted_passes=reader.count(summary.get("passes_omitted") or 0, "summary.passes_omitted"),
         rule_tally=reader.rule_tally(summary.get("by_rule"), findings),
         selection=RuleSelection.from_dict(reader.mapping(document.get("selection"), "selection")),
         version=str(run.get("version", "")),
@@ -113,6 +126,11 @@ class _Reader:
     def text(self, value: Any, place: str) -> str:
         if not isinstance(value, str):
             raise self.fail(place, f"expected text, got {type(value).__name__}")
+        return value
+
+    def count(self, value: Any, place: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.fail(place, f"expected a whole number, got {value!r}")
         return value
 
     def severity(self, value: Any, place: str) -> Severity:
@@ -170,7 +188,8 @@ class _Reader:
             resource_types=tuple(str(t) for t in self.list(raw.get("resource_types"), f"{place}.resource_types")),
             references=tuple(str(r) for r in self.list(raw.get("references"), f"{place}.references")),
             remediation=str(raw.get("remediation") or ""), description=str(raw.get("description") or ""),
-            pack=str(raw.get("pack") or ""), source=str(raw.get("source") or ""), line=int(raw.get("line") or 1))
+            pack=str(raw.get("pack") or ""), source=str(raw.get("source") or ""),
+            line=self.count(raw.get("line") or 1, f"{place}.line"))
 
     def rule_tally(self, by_rule: Any, findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
         if not isinstance(by_rule, dict):

@@ -146,7 +146,7 @@ def _resolve_section(model: type[Settings], file_layer: _FileLayer, env: Mapping
         variable = spec.env_var(section)
         layers: tuple[tuple[Any, Callable[..., Any], str], ...] = (
             (file_layer.values.get(spec.key), lambda v, s=spec: _relative(s, v, base), file_layer.origin(spec.key)),
-            (env.get(variable, "").strip() if spec.env else None, lambda v, s=spec, n=variable: _from_env(s, v, n),
+            (_env_value(env, variable) if spec.env else None, lambda v, s=spec, n=variable: _from_env(s, v, n),
              variable),
             (_flag_value(spec, flags.get(spec.key)), lambda v, s=spec: _from_flag(s, v),
              spec.flag.split("/")[0].split()[0] if spec.flag else ""),
@@ -184,6 +184,14 @@ def _flag_value(spec: SettingSpec, value: Any) -> Any:
     if spec.flag is None or (value is False and "/" not in spec.flag):
         return None
     return value
+
+
+def _env_value(env: Mapping[str, str], variable: str) -> str:
+    """A variable's value; empty counts as unset, but only white space is a mistake (a blank key is no secret)."""
+    text = env.get(variable, "")
+    if text and not text.strip():
+        raise ConfigError("set to only white space; unset it or give a value", source=variable)
+    return text.strip()
 
 
 def _given(value: Any) -> bool:

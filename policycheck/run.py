@@ -18,6 +18,7 @@ from . import __version__
 from .attributes import RESOURCE_TYPES
 from .concurrency import map_bounded
 from .context import RunContext
+from .edges import EdgeWatch
 from .engine import evaluate
 from .errors import ConfigError, PolicycheckError
 from .loader import Overrides, load_packs
@@ -35,6 +36,7 @@ __all__ = [
     "CollectOutcome",
     "collect_resources",
     "demo_configs",
+    "input_paths",
     "instantiate",
     "load_rules",
     "permissions_documents",
@@ -58,6 +60,14 @@ def load_selected(settings: Resolved) -> tuple[list[PolicyPack], RuleSelection]:
     criteria = {"select_rules": run.select_rules, "skip_rules": run.skip_rules,
                 "severities": tuple(sorted(run.severity_choices(), key=Severity.parse)), "references": run.references}
     return select_rules(packs, criteria, run.rules, settings.origins)
+
+
+def input_paths(settings: Resolved) -> list[str]:
+    """Every file the run reads (config, policies, waivers, baseline, providers' files): no output may be one."""
+    found = [settings.config_source or "", *settings.run.input_paths()]
+    for provider_settings in settings.providers.values():
+        found += provider_settings.input_paths()
+    return [path for path in found if path]
 
 
 def plan_for(packs: list[PolicyPack], *, also: Iterable[str] = (), workers: int = 16) -> CollectPlan:
@@ -109,7 +119,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     waivers = load_waivers(Path(run.waivers), today=today, max_days=run.max_waiver_days) if run.waivers else []
     check_waiver_rules(waivers, [rule.id for rule in rules])
     book = WaiverBook.of(waivers, today)
-    baseline = read_report(Path(run.baseline)) if run.baseline else None
+    baseline = read_report(Path(run.baseline), cap=run.max_input_bytes) if run.baseline else None
     snapshot_paths = list(snapshots)
     if not settings.providers and not snapshot_paths:
         raise ConfigError("nothing to scan: give --snapshot FILE or --provider NAME (or providers in the config "
@@ -117,13 +127,16 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     providers = instantiate(settings, context)
     # waivers that select by tag read those tags too: collect them even when no rule does
     plan = plan_for(packs, also=book.attributes(), workers=context.workers)
-    loaded = [load_snapshot(path) for path in snapshot_paths]  # a broken file stops before any scan
+    # a broken file stops before any scan
+    loaded = [load_snapshot(path, cap=run.max_input_bytes) for path in snapshot_paths]
     resources: Iterable[Resource] = itertools.chain(
         *(snapshot.resources() for snapshot in loaded), collect_resources(providers, plan))
     by_type: Counter[str] = Counter()
+    edges = EdgeWatch()
 
     def seen(resource: Resource) -> None:
         by_type[resource.type] += 1
+        edges(resource)
         if progress:
             progress(resource)
 
@@ -141,8 +154,10 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
         waivers_expired=book.expired, tally=tally, rule_tally=rule_tally, omitted_passes=omitted,
         version=__version__, selection=selection, sla=dict(run.sla),
         problems=sorted([*problems_of(providers),
-                         *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})")
-                           for snapshot in loaded for p in snapshot.problems)]),
+                         *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})",
+                                             p.level)
+                           for snapshot in loaded for p in snapshot.problems),
+                         *edges.warnings(fail_on_empty=run.fail_on_empty)]),
         sources=[str(p) for p in snapshot_paths] + list(settings.providers),
         skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
     )

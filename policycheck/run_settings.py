@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .inputs import DEFAULT_MAX_INPUT_MB, MB
 from .model import SEVERITIES, Severity
 from .settings import Settings, setting
 
@@ -47,6 +48,11 @@ class RunSettings(Settings):
                            flag="--fail-on", schema={"type": "string", "enum": list(FAIL_ON_CHOICES)})
     fail_on_error: bool = setting(True, "Whether error results (values that could not be read) fail the run.",
                                   flag="--fail-on-error/--no-fail-on-error")
+    max_input_mb: int = setting(
+        DEFAULT_MAX_INPUT_MB, "Largest snapshot, baseline or diff report read, in MB (raise it for big estates).",
+        flag="--max-input-mb", schema={"minimum": 1})
+    fail_on_empty: bool = setting(False, "Fail the run when no resource at all was scanned (else a warning).",
+                                  flag="--fail-on-empty")
     workers: int = setting(DEFAULT_WORKERS, "Concurrent resource evaluations.", flag="--workers",
                            schema={"minimum": 1, "maximum": 256})
     outputs: tuple[dict[str, str], ...] = setting(
@@ -99,6 +105,11 @@ class RunSettings(Settings):
     def check(self) -> None:
         if self.pseudonym_key is not None and not self.pseudonym_key.strip():
             raise ConfigError("POLICYCHECK_PSEUDONYM_KEY: a key of only white space is no secret")
+
+    @property
+    def max_input_bytes(self) -> int:
+        """``max_input_mb`` in bytes."""
+        return self.max_input_mb * MB
 
     @property
     def severity(self) -> Severity:

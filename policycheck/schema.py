@@ -155,6 +155,9 @@ def waivers_schema() -> dict[str, Any]:
                         "resource": {"type": "string", "minLength": 1, "description": "Resource id glob."},
                         "tags": {"type": "object", "minProperties": 1,
                                  "additionalProperties": {"type": "string"}},
+                        "scope": {"const": "tagged", "description": "Required when a waiver selects by 'tags' "
+                                  "only and its 'rule' is a glob: acknowledges that anyone who can tag a resource "
+                                  "can exempt it from every matching rule."},
                         "reason": {"type": "string", "minLength": 3},
                         "approver": {"type": "string", "minLength": 1},
                         "created": {"type": "string", "format": "date"},

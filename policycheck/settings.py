@@ -150,6 +150,15 @@ class Settings:
     def check(self) -> None:
         """Checks beyond the schema (known regions, ...); raise ConfigError naming the setting."""
 
+    def input_paths(self) -> list[str]:
+        """Files the settings name as inputs (settings declared with ``path``), so no output overwrites one."""
+        found: list[str] = []
+        for spec in self.specs():
+            if spec.path:
+                value = getattr(self, spec.key)
+                found += [str(v) for v in value] if isinstance(value, tuple) else [str(value)] if value else []
+        return found
+
     def values(self) -> dict[str, Any]:
         """The settings as JSON-ready values (for reports and messages)."""
         return {s.key: _jsonable(getattr(self, s.key)) for s in self.specs()}

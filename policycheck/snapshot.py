@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from .attributes import RESOURCE_TYPES
 from .errors import InputError
+from .inputs import DEFAULT_MAX_INPUT_MB, MB, read_bounded
 from .model import CollectionProblem, Resource, Unknown
 
 __all__ = ["FORMAT", "Snapshot", "load_snapshot", "read_snapshot", "resource_record", "write_snapshot"]
@@ -77,13 +78,12 @@ class Snapshot:
             yield _resource(record, f"resources[{index}]", self.source)
 
 
-def load_snapshot(path: Path) -> Snapshot:
-    """Read and check a snapshot file; a malformed file is one clear line (exit 2)."""
+def load_snapshot(path: Path, *, cap: int = DEFAULT_MAX_INPUT_MB * MB) -> Snapshot:
+    """Read and check a snapshot file of at most ``cap`` bytes; a malformed file is one clear line (exit 2)."""
     source = str(path)
+    raw = read_bounded(path, InputError, cap=cap, what="snapshot file", raise_flag="--max-input-mb")
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError("snapshot file not found", source=source) from None
+        document = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError("snapshot is not UTF-8 text", source=source) from None
     except json.JSONDecodeError as exc:
@@ -101,7 +101,9 @@ def load_snapshot(path: Path) -> Snapshot:
             isinstance(p, dict) and all(isinstance(p.get(k), str) for k in ("provider", "scope", "message"))
             for p in problems):
         raise InputError("'problems' must be a list of {provider, scope, message}", source=source)
-    return Snapshot(source, records, [CollectionProblem(p["provider"], p["scope"], p["message"]) for p in problems])
+    return Snapshot(source, records, [CollectionProblem(p["provider"], p["scope"], p["message"],
+                                                        "warning" if p.get("level") == "warning" else "error")
+                                      for p in problems])
 
 
 def read_snapshot(path: Path) -> Iterator[Resource]:

@@ -32,7 +32,7 @@ class Verdict:
         errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
         open_ = [f for f in report.findings if f.result in FAILING_RESULTS]
         changes = f"; {report.changes().phrase()}" if report.baseline is not None else ""
-        problems = f", {len(report.problems)} collection error(s)" if report.problems else ""
+        problems = f", {len(report.collection_errors)} collection error(s)" if report.collection_errors else ""
         if report.thresholds.report_only:
             return cls("REPORTED", f"{len(open_)} failing finding(s){problems}, none fails the run "
                                    f"(--fail-on never){changes}")
@@ -59,8 +59,8 @@ def verdict_line(report: Report) -> str:
             extras.append(f"{changes.known} known")
         if changes.past_deadline:
             extras.append(f"{changes.past_deadline} past deadline")
-    if report.problems:
-        extras.append(f"{len(report.problems)} collection error(s)")
+    if report.collection_errors:
+        extras.append(f"{len(report.collection_errors)} collection error(s)")
     if status == "REPORTED":
         extras.append("--fail-on never")
     seconds = max((report.finished - report.started).total_seconds(), 0.0)

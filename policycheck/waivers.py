@@ -84,6 +84,11 @@ def load_waivers(path: Path, *, today: dt.date, max_days: int = DEFAULT_MAX_DAYS
                 raise WaiverError(f"{format_path((*where, 'id'))}: duplicate waiver id '{raw['id']}' (first at line "
                                   f"{first_line[raw['id']]})", source=doc.source, place=doc.place((*where, "id")))
             first_line[raw["id"]] = doc.place((*where, "id")).split(":")[0]
+        if "resource" not in raw and _is_glob(raw["rule"]) and raw.get("scope") != "tagged":
+            raise WaiverError(f"{format_path((*where, 'rule'))}: a waiver that selects by tags only with the rule glob "
+                              f"'{raw['rule']}' lets anyone who can tag a resource exempt it from every matching rule; "
+                              "name the rule exactly, add 'resource', or acknowledge it with 'scope: tagged'",
+                              source=doc.source, place=doc.place((*where, "rule")))
         expires = _date(raw["expires"], doc, (*where, "expires"))
         start = _date(raw["created"], doc, (*where, "created")) if "created" in raw else today
         if (expires - start).days > max_days:
@@ -97,6 +102,10 @@ def load_waivers(path: Path, *, today: dt.date, max_days: int = DEFAULT_MAX_DAYS
             approver=raw["approver"], expires=expires, source=f"{doc.source}:{doc.place(where)}",
         ))
     return waivers
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(char in pattern for char in "*?[")
 
 
 def check_waiver_rules(waivers: list[Waiver], rule_ids: list[str]) -> None:

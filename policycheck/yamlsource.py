@@ -14,6 +14,7 @@ from typing import Any, cast
 import yaml
 
 from .errors import PolicycheckError
+from .inputs import read_bounded
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "PathKey", "YamlDocument", "format_path", "load_yaml", "parse_yaml"]
 
@@ -53,14 +54,7 @@ def load_yaml(path: Path, error: type[PolicycheckError], *, what: str = "file", 
               ) -> YamlDocument:
     """Read ``path`` as one YAML document; raise ``error`` with file and line:column on any problem."""
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{what} not found", source=source) from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise error(f"cannot read {what}: {exc.strerror}", source=source) from None
-    if len(raw) > MAX_BYTES:
-        raise error(f"{what} is larger than {MAX_BYTES // 1024 // 1024} MB", source=source)
+    raw = read_bounded(path, error, cap=MAX_BYTES, what=what)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -106,7 +100,12 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: load
 
 def parse_yaml(text: str, source: str, error: type[PolicycheckError], *, allow_empty: bool = False) -> YamlDocument:
     """Parse one document; an empty one (only comments) is an error unless ``allow_empty`` (data None)."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters here, before any parsing
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise error(f"character U+{code:04X} is not allowed in YAML (a control character?)", source=source,
+                    place=_place_of(text, exc.position)) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -126,6 +125,12 @@ def parse_yaml(text: str, source: str, error: type[PolicycheckError], *, allow_e
     finally:
         loader.dispose()
     return YamlDocument(source, data, marks)
+
+
+def _place_of(text: str, position: int) -> str:
+    """``line:column`` of a character offset."""
+    before = text[:position]
+    return f"{before.count(chr(10)) + 1}:{position - (before.rfind(chr(10)) + 1) + 1}"
 
 
 def _walk(node: yaml.Node, path: PathKey, marks: dict[PathKey, tuple[int, int]], budget: list[int], source: str,

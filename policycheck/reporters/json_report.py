@@ -83,8 +83,7 @@ def report_document(report: Report, *, with_findings: bool = True) -> dict[str, 
                    "remediation": r.remediation, "description": r.description, "source": r.source, "line": r.line}
                   for r in report.rules],
         "findings": [finding_record(f, report) for f in report.findings] if with_findings else [],
-        "collection_problems": [{"provider": p.provider, "scope": p.scope, "message": p.message}
-                                for p in report.problems],
+        "collection_problems": [p.as_dict() for p in report.problems],
         "skipped": [{"rule_id": s.rule_id, "resource_type": s.resource_type, "provider": s.provider,
                      "reason": s.reason, "resources": s.resources} for s in report.skipped],
         "waivers": {

@@ -35,7 +35,7 @@ def render(report: Report, colour: bool = False) -> str:
     for finding in report.findings:
         by_rule[finding.rule_id].append(finding)
     suites = [_rule_suite(rule, by_rule.get(rule.id, []), timestamp) for rule in report.rules]
-    if report.problems:
+    if report.collection_errors:
         suites.append(_collection_suite(report, timestamp))
     root = _element("testsuites", name="policycheck", timestamp=timestamp,
                     time=f"{(report.finished - report.started).total_seconds():.3f}",
@@ -95,8 +95,9 @@ def _details(finding: Finding, rule: Rule) -> str:
 
 def _collection_suite(report: Report, timestamp: str) -> ET.Element:
     suite = _element("testsuite", name=COLLECTION_SUITE, timestamp=timestamp, time="0",
-                     tests=str(len(report.problems)), failures="0", errors=str(len(report.problems)), skipped="0")
-    for problem in report.problems:
+                     tests=str(len(report.collection_errors)), failures="0",
+                     errors=str(len(report.collection_errors)), skipped="0")
+    for problem in report.collection_errors:
         case = _element("testcase", name=f"{problem.provider} {problem.scope}", classname=COLLECTION_SUITE, time="0")
         error = _element("error", message=problem.message, type="collection")
         error.text = _clean(f"[{problem.provider}] {problem.scope} could not be listed: {problem.message}")

@@ -25,6 +25,10 @@ DEFAULT_BUDGET = 60_000
 SEVERITY_ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
 CELL_LIMIT = 300
 _ESCAPE = re.compile(r"([\\`*_\[\]|#~])")
+#: What GitHub's Markdown turns into links by itself: ``scheme://`` and ``www.`` (GFM "extended autolinks").
+#: An e-mail address is linked after entities are decoded; an empty comment between ``@`` and the domain stops it.
+_AT = "&#64;<!-- -->"
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<![a-z0-9])(www)(\.)")
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,9 @@ def _header(report: Report) -> list[str]:
     else:
         verdict = "✅ policycheck: no failing findings" + (f" at or above `{threshold}` ({open_} below)"
                                                          if open_ else "")
-    if report.problems and (report.exit_code or report.baseline is not None):
-        verdict += f", {len(report.problems)} collection error{'s' * (len(report.problems) != 1)}"
+    scopes = len(report.collection_errors)
+    if scopes and (report.exit_code or report.baseline is not None):
+        verdict += f", {scopes} collection error{'s' * (scopes != 1)}"
     packs = ", ".join(f"{p.name} {p.version}" for p in report.packs) or "no policy pack"
     resources = sum(report.resources_by_type.values())
     return [
@@ -134,9 +139,12 @@ def _selection(report: Report) -> list[str]:
 def _problems(report: Report) -> list[str]:
     if not report.problems:
         return []
-    lines = [f"**{len(report.problems)} scope(s) could not be collected** (they fail the build"
-             f"{'' if report.thresholds.fail_on_error else ' only when errors count'}):", ""]
-    lines += [f"- {escape(p.provider)} {escape(p.scope)}: {escape(p.message)}" for p in report.problems[:20]]
+    errors = len(report.collection_errors)
+    lines = [f"**{errors} scope(s) could not be collected** (they fail the build"
+             f"{'' if report.thresholds.fail_on_error else ' only when errors count'}):" if errors
+             else f"**{len(report.problems)} warning(s)** about what was collected:", ""]
+    lines += [f"- {'' if p.is_error else '⚠️ '}{cell(p.provider)} {cell(p.scope)}: {cell(p.message, 1000)}"
+              for p in report.problems[:20]]
     if len(report.problems) > 20:
         lines.append(f"- … and {len(report.problems) - 20} more")
     return [*lines, ""]
@@ -237,9 +245,10 @@ def _coverage(report: Report) -> list[str]:
 
 # -- text helpers --------------------------------------------------------------------------
 def escape(text: str) -> str:
-    """Plain text safe in Markdown: no formatting, links, HTML or @-mentions from resource data."""
-    text = _ESCAPE.sub(r"\\\1", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
+    """Plain text safe in Markdown: no formatting, links (bare ``https://`` and ``www.`` neither), HTML or
+    @-mentions from resource data."""
+    text = _AUTOLINK.sub(lambda m: "\\:" if m.group(1) else m.group(2) + "\\.", _ESCAPE.sub(r"\\\1", text))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", _AT)
 
 
 def cell(text: str, limit: int = CELL_LIMIT) -> str:

@@ -209,8 +209,9 @@ def _suppressions(finding: Finding) -> list[dict[str, Any]]:
 
 # -- run -----------------------------------------------------------------------------------
 def _invocation(report: Report, omitted: int) -> dict[str, Any]:
-    notifications = [{"level": "error", "message": {"text": f"[{p.provider}] {p.scope}: {p.message}"},
-                      "descriptor": {"id": "collection-error"}} for p in report.problems]
+    notifications = [{"level": p.level, "message": {"text": f"[{p.provider}] {p.scope}: {p.message}"},
+                      "descriptor": {"id": "collection-error" if p.is_error else "collection-warning"}}
+                     for p in report.problems]
     if omitted:
         notifications.append({"level": "warning", "descriptor": {"id": "results-omitted"}, "message": {
             "text": f"{omitted} less severe results left out to stay within GitHub's {MAX_RESULTS} results per "
@@ -226,7 +227,7 @@ def _invocation(report: Report, omitted: int) -> dict[str, Any]:
           for s in report.skipped),
     ]
     return {
-        "executionSuccessful": not report.problems,
+        "executionSuccessful": not report.collection_errors,
         "exitCode": report.exit_code,
         "startTimeUtc": _utc(report.started),
         "endTimeUtc": _utc(report.finished),

@@ -82,8 +82,8 @@ def _age(report: Report, finding: Finding) -> str:
 
 def _problems(console: Console, report: Report) -> None:
     for problem in report.problems:
-        console.print(Text(f"collection error [{problem.provider}] {problem.scope}: {problem.message}",
-                           style="bold magenta"))
+        label, style = ("collection error", "bold magenta") if problem.is_error else ("warning", "yellow")
+        console.print(Text(f"{label} [{problem.provider}] {problem.scope}: {problem.message}", style=style))
     for skipped in report.skipped:
         console.print(Text(f"note: {skipped.note()}", style="dim"))
 

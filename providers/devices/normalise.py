@@ -1,8 +1,10 @@
 """Turn the values vendors report into the device vocabulary's types.
 
 Every parser takes what a file holds and returns the normalised value, or raises
-``ValueError`` with a short phrase that names the bad value (``bad date '31/02/2026'``).
-The phrases end up in findings, so parsers of identifying fields never echo their input.
+``ValueError`` with a short phrase that describes the bad value without quoting it (``bad date
+(text of 10 characters)``). The phrases end up in findings, and a shifted row puts e-mail
+addresses and serial numbers into any column: the reason names the file, line and column
+(:func:`describe`), never the cell's content.
 """
 
 from __future__ import annotations
@@ -288,6 +290,12 @@ def parse_country(value: Any) -> str:
     return "GB" if code == "UK" else code
 
 
-def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f"'{value}'"
-    return text if len(text) <= 60 else text[:57] + "...'"
+def describe(value: Any) -> str:
+    """What a bad value looks like, without its content (which may be an e-mail address or a serial)."""
+    if isinstance(value, str):
+        return f"(text of {len(value)} character{'s' * (len(value) != 1)})"
+    return f"(a {_KINDS.get(type(value), 'value')})"
+
+
+_KINDS = {bool: "true/false value", int: "number", float: "number", list: "list", dict: "object"}
+_show = describe

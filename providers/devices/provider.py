@@ -92,6 +92,13 @@ class DeviceSettings(Settings):
             if getattr(self, key) is None:
                 object.__setattr__(self, key, {})
 
+    def input_paths(self) -> list[str]:
+        paths = super().input_paths()
+        for item in self.inventories:  # PATH, FORMAT:PATH or {path: ...}
+            text = str(item.get("path", "")) if isinstance(item, dict) else str(item)
+            paths += [text, text.partition(":")[2]] if ":" in text else [text]
+        return [p for p in paths if p]
+
     def check(self) -> None:
         self.register_mapping  # noqa: B018 - unknown keys and malformed entries are refused up front
         self.inventory_mapping  # noqa: B018

@@ -138,7 +138,7 @@ class _RowReader:
         except ValueError as exc:
             return None, f"{self.name} line {line}: {exc} in '{column}'"
         if moment is not None and moment.date() > self.as_of:
-            return None, f"{self.name} line {line}: date '{text}' is in the future in '{column}'"
+            return None, f"{self.name} line {line}: a date in the future in '{column}'"
         return (moment.date() if moment else None), None
 
     def _signed(self, person: Person, attr: str, cells: Cells) -> None:

@@ -35,9 +35,19 @@ def _external_account(info: Mapping[str, Any], scopes: tuple[str, ...]) -> Any:
     from google.auth import aws, identity_pool
 
     source = info.get("credential_source") or {}
+    if not isinstance(source, dict):
+        raise ValueError("credential_source must be an object")
+    # google-auth reads these only when it first refreshes (mid-scan); a wrong type must fail here, by name
+    for key, value in {**info, **{f"credential_source.{k}": v for k, v in source.items()}}.items():
+        if key not in _OBJECT_FIELDS and not isinstance(value, str):
+            raise ValueError(f"'{key}' must be a string, not {type(value).__name__}")
     kind = aws if str(source.get("environment_id", "")).startswith("aws") else identity_pool
     return kind.Credentials.from_info(info, scopes=scopes)
 
+
+#: Fields of an external_account file that are objects (the rest are strings; Google's AIP-4117).
+_OBJECT_FIELDS = frozenset({"credential_source", "service_account_impersonation", "credential_source.format",
+                            "credential_source.headers", "credential_source.executable"})
 
 #: Credentials file ``type`` -> loader.
 LOADERS: dict[str, Callable[[Mapping[str, Any], tuple[str, ...]], Any]] = {
@@ -73,7 +83,7 @@ def _from_file(path: str, scopes: tuple[str, ...]) -> tuple[Any, str | None]:
                               + ", ".join(LOADERS))
     try:
         credentials = loader(info, scopes)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a field of the wrong type, e.g. a number
         raise CredentialError(f"gcs: credentials file {path} is incomplete or malformed ({exc})") from None
     return credentials, info.get("project_id") or info.get("quota_project_id")
 

@@ -42,7 +42,8 @@ def test_maps_merge_key_by_key_across_layers(write):
     ("env", {"POLICYCHECK_WORKERS": "many"}, "POLICYCHECK_WORKERS: expected a whole number, got 'many'"),
     ("env", {"POLICYCHECK_FAIL_ON_ERROR": "perhaps"}, "POLICYCHECK_FAIL_ON_ERROR: expected true or false"),
     ("flag", {"evaluation_date": "2026-13-01"}, "--evaluation-date: evaluation_date: not a date '2026-13-01'"),
-    ("env", {"POLICYCHECK_PSEUDONYM_KEY": "   x "[:3]}, None),  # white space only: not given at all
+    ("env", {"POLICYCHECK_PSEUDONYM_KEY": "   "}, "POLICYCHECK_PSEUDONYM_KEY: set to only white space"),
+    ("env", {"POLICYCHECK_PSEUDONYM_KEY": ""}, None),  # empty: not given at all
 ])
 def test_every_layer_is_checked_and_named(layer, value, message):
     flags, env = (value, {}) if layer == "flag" else ({}, value)

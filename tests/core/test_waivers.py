@@ -17,7 +17,7 @@ HEADER = "apiVersion: policycheck/v1\nkind: Waivers\nwaivers:\n"
 
 
 def waiver(rule="ENC-1", *, resource=None, tags=None, expires="2025-07-01", created=None, wid=None,
-           reason="EU migration scheduled", approver="dpo@example.com") -> str:
+           reason="EU migration scheduled", approver="dpo@example.com", scope=None) -> str:
     lines = []
     if wid:
         lines.append(f"id: {wid}")
@@ -26,6 +26,8 @@ def waiver(rule="ENC-1", *, resource=None, tags=None, expires="2025-07-01", crea
         lines.append(f"resource: '{resource}'")
     if tags:
         lines.append("tags: " + json.dumps(tags))
+    if scope:
+        lines.append(f"scope: {scope}")
     lines += [f"reason: {reason}", f"approver: {approver}"]
     if created:
         lines.append(f"created: {created}")
@@ -76,7 +78,7 @@ def test_resource_glob_waives_matching_findings_only(cli, setup, write):
 
 
 def test_tag_selector(cli, setup, write):
-    _, doc = scan(cli, setup, write, waiver("ENC-*", tags={"team": "legacy", "env": "prod"}))
+    _, doc = scan(cli, setup, write, waiver("ENC-*", tags={"team": "legacy", "env": "prod"}, scope="tagged"))
     got = by_key(doc)
     assert got[("ENC-1", "bucket-legacy-1")] == got[("ENC-2", "bucket-legacy-1")] == "waived"
     assert got[("ENC-1", "bucket-legacy-2")] == "fail"  # env=dev does not match

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..columns import NONE, Column, Identity, blank, read_object
-from ..normalise import enum, os_family, os_name, os_version, parse_bool, parse_datetime
+from ..normalise import describe, enum, os_family, os_name, os_version, parse_bool, parse_datetime
 from ..record import DeviceRecord
 from . import InventorySource, Sample, register_format
 from .tabular import CsvFormat, JsonFormat
@@ -33,7 +33,7 @@ def disk_encryption(value: Any) -> bool:
     try:
         return parse_bool(value)
     except ValueError:
-        raise ValueError(f"unknown disk encryption status '{value}'") from None
+        raise ValueError(f"unknown disk encryption status {describe(value)}") from None
 
 
 MDM_ENROLMENT = enum({"on (manual)": True, "on (automatic)": True, "manual": True, "automatic": True,
@@ -43,7 +43,7 @@ MDM_ENROLMENT = enum({"on (manual)": True, "on (automatic)": True, "manual": Tru
 def failing_count(value: Any) -> str:
     count = int(str(value).strip())
     if count < 0:
-        raise ValueError(f"negative policy count '{value}'")
+        raise ValueError(f"negative policy count {describe(value)}")
     return "compliant" if count == 0 else "noncompliant"
 
 

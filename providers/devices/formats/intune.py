@@ -16,7 +16,7 @@ from typing import Any
 
 from ..columns import NONE, Column, Identity
 from ..jsonstream import Envelope
-from ..normalise import enum, os_family, os_name, os_version, parse_bool, parse_datetime
+from ..normalise import describe, enum, os_family, os_name, os_version, parse_bool, parse_datetime
 from ..record import PageMark
 from . import InventorySource, Item, Sample, register_format
 from .tabular import CsvFormat, JsonFormat
@@ -86,7 +86,7 @@ def coded(parse: Callable[[Any], Any], codes: Mapping[str, str]) -> Callable[[An
     def parse_code(value: Any) -> Any:
         text = str(value).strip()
         if text not in codes:
-            raise ValueError(f"unknown code '{text}'")
+            raise ValueError(f"unknown code {describe(text)}")
         return parse(codes[text])
     return parse_code
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..columns import Column, Identity, lookup, read_object
-from ..normalise import os_family, os_name, os_version, parse_bool, parse_datetime
+from ..normalise import describe, os_family, os_name, os_version, parse_bool, parse_datetime
 from ..record import DeviceRecord
 from . import InventorySource, Sample, register_format
 from .tabular import JsonFormat, not_reported
@@ -60,7 +60,7 @@ def filevault(rec: DeviceRecord, computer: Mapping[str, Any]) -> None:
     if states:
         unknown = [s for s in states if s not in PARTITION_STATES]
         if unknown:
-            rec.fail("encryption.at_rest", f"{rec.where()}: unknown FileVault state '{unknown[0]}' in "
+            rec.fail("encryption.at_rest", f"{rec.where()}: unknown FileVault state {describe(unknown[0])} in "
                      "partitionFileVault2State")
             return
         verdicts = [PARTITION_STATES[s] for s in states]

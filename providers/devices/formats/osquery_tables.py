@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..normalise import os_family, os_name, os_version, parse_bool
+from ..normalise import describe, os_family, os_name, os_version, parse_bool
 from ..record import DeviceRecord
 
 Row = dict[str, Any]
@@ -130,7 +130,7 @@ def flag(value: Any) -> bool:
     text = str(value).strip()
     if text in ("1", "0"):
         return text == "1"
-    raise ValueError(f"unknown value '{value}' (expected 1 or 0)")
+    raise ValueError(f"unknown value {describe(value)} (expected 1 or 0)")
 
 
 def _os(rec: DeviceRecord, host: Host) -> None:
@@ -204,7 +204,7 @@ def _firewall(rec: DeviceRecord, host: Host) -> None:
     if alf:
         def state(value: Any) -> bool:
             if str(value).strip() not in ("0", "1", "2"):
-                raise ValueError(f"unknown global_state '{value}'")
+                raise ValueError(f"unknown global_state {describe(value)}")
             return str(value).strip() != "0"
         parse_into(rec, "firewall.enabled", alf[-1], "global_state", state)
         return
@@ -213,7 +213,7 @@ def _firewall(rec: DeviceRecord, host: Host) -> None:
         def health(value: Any) -> bool:
             verdict = _SECURITY_CENTER.get(str(value).strip().casefold())
             if verdict is None:
-                raise ValueError(f"firewall health '{value}' says nothing about the firewall")
+                raise ValueError(f"firewall health {describe(value)} says nothing about the firewall")
             return verdict
         parse_into(rec, "firewall.enabled", center[-1], "firewall", health)
         return

@@ -43,7 +43,7 @@ def test_bad_date_names_file_line_and_column_and_reading_goes_on(tmp_path):
     assert set(devices) == {"host-1", "host-2", "host-3"}
     seen = devices["host-2"].get("last_seen_days")
     assert isinstance(seen, Unknown)
-    assert seen.reason == "inventory.csv line 3: bad date '31/02/2026' in 'last_seen'"
+    assert seen.reason == "inventory.csv line 3: bad date (text of 10 characters) in 'last_seen'"
     assert devices["host-2"].get("encryption.at_rest") is True  # only the affected attribute is unknown
     assert devices["host-3"].get("last_seen_days") == 1
 
@@ -53,7 +53,7 @@ def test_unknown_enum_value(tmp_path):
     (device,) = run({"inventories": [write(tmp_path, "inventory.csv", text)]})
     state = device.get("compliance.state")
     assert isinstance(state, Unknown) and state.reason == (
-        "inventory.csv line 2: unknown compliance state 'sort-of' in 'compliance_state'")
+        "inventory.csv line 2: unknown compliance state (text of 7 characters) in 'compliance_state'")
 
 
 def test_short_row_from_a_truncated_last_line(tmp_path):

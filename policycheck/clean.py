@@ -1,0 +1,46 @@
+"""The one sanitising boundary: text from scanned systems and input files made safe to show anywhere.
+
+Names, ids, tags, string attributes and messages pass :func:`clean_text` when they enter the
+model (:class:`~policycheck.model.Resource`, :class:`~policycheck.model.CollectionProblem`,
+:class:`~policycheck.model.Finding`, a report read back). Afterwards no text holds a lone UTF-16
+surrogate (which no UTF-8 writer can encode), a C0/C1 control character (ESC starts ANSI and OSC
+terminal sequences; a newline starts a new log line, e.g. ``::error::`` in a CI log) or a bidi
+override (which makes a name read differently from what it is). Each writer then escapes only for
+its own syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["REPLACEMENT", "clean_text", "clean_value"]
+
+#: What stands in for a lone surrogate, a control character or a bidi override: visible, never silent.
+REPLACEMENT = "\ufffd"
+
+_WHITESPACE = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` on one line, with white-space controls as a space and other unsafe characters replaced."""
+    if text.isascii() and text.isprintable():
+        return text
+    if not _UNSAFE.search(text) and "\u2028" not in text and "\u2029" not in text:
+        return text
+    return _UNSAFE.sub(REPLACEMENT, _WHITESPACE.sub(" ", text))
+
+
+def clean_value(value: Any) -> Any:
+    """``value`` with every string in it (keys too) cleaned; other values unchanged."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, Mapping):
+        return {clean_value(k): clean_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_value(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(clean_value(v) for v in value)
+    return value
