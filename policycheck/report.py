@@ -20,6 +20,7 @@ __all__ = [
     "PRIMARY_LAWS",
     "CollectionProblem",
     "Report",
+    "ShardRecord",
     "SkippedRule",
     "Thresholds",
     "reference_key",
@@ -59,6 +60,20 @@ class SkippedRule:
                 f"'{self.provider}': {self.reason}")
 
 
+@dataclass(frozen=True)
+class ShardRecord:
+    """Which share of a sharded run a report holds: shard ``index`` of ``count``, and how each provider split
+    its work (provider -> partition key, e.g. ``account`` or ``resource id``)."""
+
+    index: int
+    count: int
+    partition: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (``run.shard``)."""
+        return {"index": self.index, "count": self.count, "partition": dict(sorted(self.partition.items()))}
+
+
 @dataclass
 class Report:
     """Findings (sorted on construction), the rules and packs behind them, and how the run went.
@@ -88,6 +103,8 @@ class Report:
     version: str = ""
     #: Rules left out for resources whose source can never know an attribute they read (not failing).
     skipped: list[SkippedRule] = field(default_factory=list)
+    #: Set when the report holds one shard of a sharded run (``--shard I/N``); ``policycheck merge`` joins them.
+    shard: ShardRecord | None = None
 
     def __post_init__(self) -> None:
         self.findings.sort(key=Finding.sort_key)

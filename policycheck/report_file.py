@@ -15,7 +15,8 @@ from typing import Any
 from .errors import InputError
 from .model import SEVERITIES, CollectionProblem, Finding, ResourceRef, Result, Severity, WaiverRef
 from .policy import PolicyPack, RuleInfo
-from .report import FAILING_RESULTS, FORMAT, Report, Thresholds
+from .report import FAILING_RESULTS, FORMAT, Report, ShardRecord, SkippedRule, Thresholds
+from .waivers import Waiver
 
 __all__ = ["read_report", "report_from_document"]
 
@@ -70,7 +71,15 @@ def report_from_document(document: Any, source: str) -> Report:
         sources=[str(s) for s in reader.list(run.get("sources"), "run.sources")],
         omitted_passes=int(summary.get("passes_omitted") or 0),
         version=str(run.get("version", "")),
+        skipped=[reader.skipped(s, f"skipped[{i}]") for i, s in enumerate(reader.list(document.get("skipped"),
+                                                                                      "skipped"))],
+        shard=reader.shard(run.get("shard"), "run.shard"),
     )
+    waivers = reader.mapping(document.get("waivers"), "waivers")
+    report.waivers_active = [reader.waiver(w, f"waivers.{kind}[{i}]") for kind in ("applied", "unused")
+                             for i, w in enumerate(reader.list(waivers.get(kind), f"waivers.{kind}"))]
+    report.waivers_expired = [reader.waiver(w, f"waivers.expired[{i}]")
+                              for i, w in enumerate(reader.list(waivers.get("expired"), "waivers.expired"))]
     if isinstance(baseline, dict):
         report.baseline = {f.fingerprint for f, raw in zip(findings, findings_doc, strict=True)
                            if f.result in FAILING_RESULTS and raw.get("new") is False}
@@ -157,6 +166,37 @@ class _Reader:
             references=tuple(str(r) for r in self.list(raw.get("references"), f"{place}.references")),
             remediation=str(raw.get("remediation") or ""), description=str(raw.get("description") or ""),
             pack=str(raw.get("pack") or ""), source=str(raw.get("source") or ""), line=int(raw.get("line") or 1))
+
+    def integer(self, value: Any, place: str, minimum: int = 0) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self.fail(place, f"expected a whole number of at least {minimum}, got {value!r}")
+        return value
+
+    def skipped(self, raw: Any, place: str) -> SkippedRule:
+        raw = self.mapping(raw, place)
+        return SkippedRule(*(self.text(raw.get(k), f"{place}.{k}") for k in ("rule_id", "resource_type", "provider",
+                                                                              "reason")),
+                           self.integer(raw.get("resources"), f"{place}.resources"))
+
+    def shard(self, raw: Any, place: str) -> ShardRecord | None:
+        if raw is None:
+            return None
+        raw = self.mapping(raw, place)
+        index = self.integer(raw.get("index"), f"{place}.index", 1)
+        count = self.integer(raw.get("count"), f"{place}.count", 1)
+        if index > count:
+            raise self.fail(place, f"shard {index}/{count}: the index is larger than the count")
+        partition = self.mapping(raw.get("partition"), f"{place}.partition")
+        return ShardRecord(index, count, {str(k): str(v) for k, v in partition.items()})
+
+    def waiver(self, raw: Any, place: str) -> Waiver:
+        raw = self.mapping(raw, place)
+        resource = raw.get("resource")
+        return Waiver(id=self.text(raw.get("id"), f"{place}.id"), rule=self.text(raw.get("rule"), f"{place}.rule"),
+                      resource=None if resource is None else self.text(resource, f"{place}.resource"),
+                      tags={str(k): str(v) for k, v in self.mapping(raw.get("tags"), f"{place}.tags").items()},
+                      reason=str(raw.get("reason") or ""), approver=str(raw.get("approver") or ""),
+                      expires=self.day(raw.get("expires"), f"{place}.expires"), source=str(raw.get("source") or ""))
 
     def tally(self, by_severity: Any, findings: list[Finding]) -> Counter[tuple[str, str]]:
         if not isinstance(by_severity, dict):
