@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import botocore.session
@@ -41,21 +43,44 @@ class Target:
 ClientsFactory = Callable[[Any], Clients]
 
 
+#: Accounts whose roles are assumed at once (an organisation of hundreds is not assumed one by one).
+ASSUME_WORKERS = 8
+
+Select = Callable[[list[str]], list[str]]
+
+
 def resolve_targets(settings: Settings, factory: SessionFactory, make_clients: ClientsFactory,
-                    report_problem: Callable[[str, str], None]) -> list[Target]:
-    """The accounts to scan, deduplicated by account id."""
+                    report_problem: Callable[[str, str], None], select: Select = list) -> list[Target]:
+    """The accounts to scan, deduplicated by account id.
+
+    ``select`` narrows the candidate accounts before any role is assumed (a shard's own accounts);
+    roles are assumed concurrently, and an organisation member whose role cannot be assumed is a
+    collection problem for that account while the others go on.
+    """
     bases = [_base_target(settings, factory, make_clients, profile) for profile in settings.profiles or (None,)]
-    targets: list[Target] = []
+    candidates: dict[str, Callable[[], Target]] = {}
     if not settings.role_arns and not settings.org_role:
-        targets.extend(bases)
+        for base in bases:
+            candidates.setdefault(base.account, lambda base=base: base)
     for arn in settings.role_arns:
-        targets.append(_role_target(settings, factory, make_clients, bases[0], arn, strict=True))
+        candidates.setdefault(arn.split(":")[4], partial(_role_target, settings, factory, make_clients, bases[0], arn,
+                                                         strict=True))
     if settings.org_role:
-        targets.extend(_org_targets(settings, factory, make_clients, bases[0], report_problem))
-    unique: dict[str, Target] = {}
-    for target in targets:
-        unique.setdefault(target.account, target)
-    return list(unique.values())
+        base = bases[0]
+        for account in org_accounts(settings, base):
+            arn = f"arn:{base.partition}:iam::{account}:role/{settings.org_role}"
+            candidates.setdefault(account, (lambda base=base: base) if account == base.account else
+                                  partial(_role_target, settings, factory, make_clients, base, arn, strict=False))
+    chosen = select(list(candidates))
+    targets: dict[str, Target] = {}
+    with ThreadPoolExecutor(max(1, min(ASSUME_WORKERS, len(chosen))), "policycheck-aws-assume") as pool:
+        futures = {account: pool.submit(candidates[account]) for account in chosen}
+        for account, future in futures.items():
+            try:
+                targets[account] = future.result()
+            except _Skip as exc:
+                report_problem(f"account {account}", str(exc))
+    return list(targets.values())
 
 
 def _base_target(settings: Settings, factory: SessionFactory, make_clients: ClientsFactory,
@@ -139,22 +164,17 @@ class _Skip(Exception):
     pass
 
 
-def _org_targets(settings: Settings, factory: SessionFactory, make_clients: ClientsFactory, base: Target,
-                 report_problem: Callable[[str, str], None]) -> list[Target]:
-    accounts = _org_accounts(base)
-    wanted = [a for a in accounts if (not settings.accounts or a in settings.accounts)
-              and a not in settings.exclude_accounts]
-    targets = []
-    for account in wanted:
-        if account == base.account:
-            targets.append(base)
-            continue
-        arn = f"arn:{base.partition}:iam::{account}:role/{settings.org_role}"
-        try:
-            targets.append(_role_target(settings, factory, make_clients, base, arn, strict=False))
-        except _Skip as exc:
-            report_problem(f"account {account}", str(exc))
-    return targets
+def org_accounts(settings: Settings, base: Target) -> list[str]:
+    """Active accounts of the organisation (of ``--ou`` OUs when given), narrowed by ``--accounts`` and
+    ``--exclude-accounts``, in a stable order."""
+    if settings.ous:
+        from .organization import accounts_under
+
+        listed = accounts_under(base.clients("organizations"), settings.ous)
+    else:
+        listed = _org_accounts(base)
+    return sorted(a for a in dict.fromkeys(listed) if (not settings.accounts or a in settings.accounts)
+                  and a not in settings.exclude_accounts)
 
 
 def _org_accounts(base: Target) -> list[str]:
