@@ -124,6 +124,9 @@ def _role_target(settings: Settings, factory: SessionFactory, make_clients: Clie
         raise _Skip(message) from None
     botocore_session = botocore.session.get_session()
     botocore_session.register_component("credential_provider", CredentialResolver([_AssumedRole(first, fetch)]))
+    loader = _loader_of(base)
+    if loader is not None:  # one copy of the service models for hundreds of accounts, loaded once
+        botocore_session.register_component("data_loader", loader)
     session = factory(botocore_session=botocore_session, region_name=base.clients.home_region)
     account = arn.split(":")[4]
     return Target(account, arn.split(":")[1], f"role {arn}", make_clients(session))
@@ -143,6 +146,15 @@ def _assume_role_fetcher(sts: Any, arn: str, settings: Settings) -> Callable[[],
                 "token": credentials["SessionToken"], "expiry_time": expiry}
 
     return fetch
+
+
+def _loader_of(base: Target) -> Any:
+    """The base session's model loader (it caches what it has read), when the session exposes one."""
+    inner = getattr(base.clients.session, "_session", None)
+    try:
+        return inner.get_component("data_loader") if inner is not None else None
+    except (AttributeError, ValueError):
+        return None
 
 
 class _AssumedRole(CredentialProvider):

@@ -128,5 +128,5 @@ def test_row_shards_build_only_their_own_rows(tmp_path):
 
 def test_the_old_devices_shard_setting_cannot_be_combined_with_shard(tmp_path):
     inventory = str(write_inventory(tmp_path / "laptops.csv", 3))
-    with pytest.raises(ConfigError, match="devices.shard and --shard both split the devices; give only --shard"):
+    with pytest.raises(ConfigError, match=r"devices\.shard and --shard both split the devices; give only --shard"):
         run({"inventories": [inventory], "shard": "0/2"}, context=ProviderContext(shard=Shard(1, 2)))
