@@ -137,7 +137,8 @@ class AwsProvider(Provider):
         if wanted and (self.settings.role_arns or self.settings.org_role):
             found.add("sts:AssumeRole")
         if wanted and self.settings.org_role:
-            found.add("organizations:ListAccounts")
+            found.update({"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"}
+                         if self.settings.ous else {"organizations:ListAccounts"})
         return sorted(found)
 
     def permissions_document(self, plan: CollectPlan) -> str:
