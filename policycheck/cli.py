@@ -253,7 +253,7 @@ class _SubjectFormats(dict[str, list[str]]):
 _SUBJECT_FORMATS = _SubjectFormats()
 _SCAN_SETTINGS = ("policies", "params", *_SELECTION, "waivers", "max_waiver_days", "baseline", "sla", "fail_on",
                   "fail_on_error", "workers", "evaluation_date", "quiet", "compact", "notify", "notify_always",
-                  "report_url", "max_input_mb", "fail_on_empty")
+                  "report_url", "max_input_mb", "fail_on_empty", "shard", "shard_count")
 
 
 # -- scan ------------------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def scan(snapshots: tuple[str, ...], formats: tuple[str, ...], output_paths: tup
 
 # -- collect ---------------------------------------------------------------------------------------
 @main.command()
-@_settings("policies", "params", *_SELECTION, "workers", "evaluation_date")
+@_settings("policies", "params", *_SELECTION, "workers", "evaluation_date", "shard", "shard_count")
 @_provider_options
 @click.option("--all-attributes", is_flag=True, help="Collect every attribute, not only those the policies read.")
 @click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="Snapshot file (default stdout).")
@@ -302,6 +302,40 @@ def collect(all_attributes: bool, output_path: str, reveal_identities: bool, **v
     for problem in outcome.problems:  # kept in the snapshot too, so a scan of it fails the same way
         click.echo(f"policycheck: collection error [{problem.provider}] {problem.scope}: {problem.message}", err=True)
     sys.exit(1 if outcome.problems else 0)
+
+
+# -- merge and report ------------------------------------------------------------------------------
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="Merged JSON report (default stdout).")
+def merge(reports: tuple[str, ...], output_path: str) -> None:
+    """Join the JSON reports of shards 1..N (--shard I/N) into the report of the whole run.
+
+    The shards must be of one run (same packs, params, evaluation date, waivers) and each shard
+    present exactly once; otherwise nothing is written (exit 2). Exit code 0 or 1 as the merged
+    report's, like 'scan'; render other formats from it with 'policycheck report'.
+    """
+    from .merge import merge_files
+    from .outputs import Output, write_outputs
+
+    merged = merge_files([Path(r) for r in reports])
+    write_outputs(merged, [Output("json", output_path)])
+    sys.exit(merged.exit_code)
+
+
+@main.command()
+@click.argument("report_path", metavar="REPORT", type=click.Path(dir_okay=False))
+@_output_options
+def report(report_path: str, formats: tuple[str, ...], output_paths: tuple[str, ...]) -> None:
+    """Render a JSON report (a scan's or a merged one) in any format, with the same reporters as 'scan'.
+
+    Exit code 0 once written (2 for a malformed report); the report's own verdict is its run.exit_code.
+    """
+    from .outputs import resolve_outputs, write_outputs
+    from .report_file import read_report
+
+    outputs = resolve_outputs(list(formats), list(output_paths), [])
+    write_outputs(read_report(Path(report_path)), outputs)
 
 
 # -- validate --------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ Nothing after it reads the wall clock or a global for these: a scan run twice wi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -16,6 +17,7 @@ from .privacy import Pseudonymiser
 from .provider import ProviderContext
 from .report import Thresholds
 from .run_settings import DEFAULT_WORKERS, RunSettings
+from .shard import WHOLE, Shard, shard_of
 
 __all__ = ["RunContext", "utc_now"]
 
@@ -36,12 +38,17 @@ class RunContext:
     reveal_identities: bool = False
     pseudonym_key: bytes | None = None
     clock: Callable[[], dt.datetime] = utc_now
+    shard: Shard | None = None  # None: not sharded (a run of 1/1 is recorded as a shard)
 
     @classmethod
     def build(cls, run: RunSettings, *, keep_passed: bool = True, reveal_identities: bool = False,
-              clock: Callable[[], dt.datetime] = utc_now) -> RunContext:
-        """The context of a run with ``run`` settings; the evaluation date defaults to the clock's day (UTC)."""
+              clock: Callable[[], dt.datetime] = utc_now, env: Mapping[str, str] | None = None) -> RunContext:
+        """The context of a run with ``run`` settings; the evaluation date defaults to the clock's day (UTC).
+
+        ``env``: where ``--shard auto`` reads the engine's variables (the process environment by default).
+        """
         return cls(
+            shard=shard_of(run.shard, run.shard_count, os.environ if env is None else env),
             evaluation_date=run.evaluation_date or clock().astimezone(dt.UTC).date(),
             thresholds=Thresholds(run.severity, run.fail_on_error, run.report_only),
             workers=run.workers, keep_passed=keep_passed, reveal_identities=reveal_identities,
@@ -51,7 +58,7 @@ class RunContext:
         """What provider ``name`` gets of the run (its own list of collection problems)."""
         return ProviderContext(provider=name, evaluation_date=self.evaluation_date,
                                reveal_identities=self.reveal_identities, pseudonym_key=self.pseudonym_key or b"",
-                               workers=self.workers)
+                               workers=self.workers, shard=self.shard or WHOLE)
 
     @cached_property
     def pseudonymiser(self) -> Pseudonymiser:

@@ -21,6 +21,7 @@ from .errors import ConfigError
 from .model import CollectionProblem, Resource
 from .registry import Registry
 from .settings import Settings
+from .shard import RESOURCE_ID, WHOLE, Shard
 
 __all__ = [
     "BROKEN_PROVIDERS",
@@ -83,6 +84,24 @@ class ProviderContext:
     pseudonym_key: bytes = b""
     workers: int = 16
     problems: list[CollectionProblem] = field(default_factory=list)
+    #: The run's shard, and how this provider splits its work between shards (see policycheck.shard).
+    shard: Shard = WHOLE
+    partition: str = RESOURCE_ID
+    partitioned: bool = False
+
+    def owns(self, key: str) -> bool:
+        """The run's shard does the unit or resource ``key`` (always true without sharding)."""
+        return self.shard.owns(key)
+
+    def partition_by(self, key: str) -> None:
+        """Say how the provider applies the shard itself (``account``, ``inventory file``, ``resource id``),
+        before it yields anything; a provider that never calls this is split by resource id after listing."""
+        self.partition = key
+        self.partitioned = True
+
+    def keeps(self, resource: Resource) -> bool:
+        """The resource belongs in this shard's report (the run's fallback split for providers that do not shard)."""
+        return self.partitioned or self.shard.owns(resource.id)
 
     def report_problem(self, scope: str, message: str) -> None:
         """A whole scope (account, region, file) could not be listed: its resources are unknown.

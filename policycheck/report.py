@@ -22,6 +22,7 @@ __all__ = [
     "Changes",
     "CollectionProblem",
     "Report",
+    "ShardRecord",
     "SkippedRule",
     "Thresholds",
     "reference_key",
@@ -84,6 +85,20 @@ class SkippedRule:
                 f"'{self.provider}': {self.reason}")
 
 
+@dataclass(frozen=True)
+class ShardRecord:
+    """Which share of a sharded run a report holds: shard ``index`` of ``count``, and how each provider split
+    its work (provider -> partition key, e.g. ``account`` or ``resource id``)."""
+
+    index: int
+    count: int
+    partition: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (``run.shard``)."""
+        return {"index": self.index, "count": self.count, "partition": dict(sorted(self.partition.items()))}
+
+
 @dataclass
 class Report:
     """Findings (sorted on construction), the rules and packs behind them, and how the run went.
@@ -122,6 +137,8 @@ class Report:
     first_seen: dict[str, dt.date] = field(default_factory=dict)
     #: Fix-by deadline in days per severity label (``sla:``): a known finding past it fails again.
     sla: dict[str, int] = field(default_factory=dict)
+    #: Set when the report holds one shard of a sharded run (``--shard I/N``); ``policycheck merge`` joins them.
+    shard: ShardRecord | None = None
 
     def __post_init__(self) -> None:
         self.findings.sort(key=Finding.sort_key)

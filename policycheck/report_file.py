@@ -18,8 +18,9 @@ from .errors import InputError
 from .inputs import DEFAULT_MAX_INPUT_MB, MB, read_bounded
 from .model import SEVERITIES, CollectionProblem, Finding, ResourceRef, Result, Severity, WaiverRef
 from .policy import PolicyPack, RuleInfo
-from .report import FAILING_RESULTS, FORMAT, Report, Thresholds
+from .report import FAILING_RESULTS, FORMAT, Report, ShardRecord, SkippedRule, Thresholds
 from .selection import RuleSelection
+from .waivers import Waiver
 
 __all__ = ["read_report", "report_from_document"]
 
@@ -86,12 +87,20 @@ def _report(document: Any, source: str) -> Report:
         rule_tally=reader.rule_tally(summary.get("by_rule"), findings),
         selection=RuleSelection.from_dict(reader.mapping(document.get("selection"), "selection")),
         version=str(run.get("version", "")),
+        skipped=[reader.skipped(s, f"skipped[{i}]") for i, s in enumerate(reader.list(document.get("skipped"),
+                                                                                      "skipped"))],
+        shard=reader.shard(run.get("shard"), "run.shard"),
     )
     report.sla = {str(k): int(v) for k, v in reader.mapping(run.get("sla"), "run.sla").items()
                   if k in SEVERITIES and isinstance(v, int)}
     report.first_seen = {f.fingerprint: reader.day(raw["first_seen"], f"findings[{i}].first_seen")
                          for i, (f, raw) in enumerate(zip(findings, findings_doc, strict=True))
                          if f.result in FAILING_RESULTS and raw.get("first_seen")}
+    waivers = reader.mapping(document.get("waivers"), "waivers")
+    report.waivers_active = [reader.waiver(w, f"waivers.{kind}[{i}]") for kind in ("applied", "unused")
+                             for i, w in enumerate(reader.list(waivers.get(kind), f"waivers.{kind}"))]
+    report.waivers_expired = [reader.waiver(w, f"waivers.expired[{i}]")
+                              for i, w in enumerate(reader.list(waivers.get("expired"), "waivers.expired"))]
     if isinstance(baseline, dict):
         report.baseline = {f.fingerprint for f, raw in zip(findings, findings_doc, strict=True)
                            if f.result in FAILING_RESULTS and raw.get("new") is False}
@@ -196,6 +205,38 @@ class _Reader:
             return Counter((f.rule_id, f.result.value) for f in findings)
         return Counter({(str(rule), str(r)): int(n) for rule, counts in by_rule.items() if isinstance(counts, dict)
                         for r, n in counts.items() if isinstance(n, int) and n})
+
+    def integer(self, value: Any, place: str, minimum: int = 0) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self.fail(place, f"expected a whole number of at least {minimum}, got {value!r}")
+        return value
+
+    def skipped(self, raw: Any, place: str) -> SkippedRule:
+        raw = self.mapping(raw, place)
+        rule_id, resource_type, provider, reason = (self.text(raw.get(k), f"{place}.{k}")
+                                                    for k in ("rule_id", "resource_type", "provider", "reason"))
+        return SkippedRule(rule_id, resource_type, provider, reason,
+                           self.integer(raw.get("resources"), f"{place}.resources"))
+
+    def shard(self, raw: Any, place: str) -> ShardRecord | None:
+        if raw is None:
+            return None
+        raw = self.mapping(raw, place)
+        index = self.integer(raw.get("index"), f"{place}.index", 1)
+        count = self.integer(raw.get("count"), f"{place}.count", 1)
+        if index > count:
+            raise self.fail(place, f"shard {index}/{count}: the index is larger than the count")
+        partition = self.mapping(raw.get("partition"), f"{place}.partition")
+        return ShardRecord(index, count, {str(k): str(v) for k, v in partition.items()})
+
+    def waiver(self, raw: Any, place: str) -> Waiver:
+        raw = self.mapping(raw, place)
+        resource = raw.get("resource")
+        return Waiver(id=self.text(raw.get("id"), f"{place}.id"), rule=self.text(raw.get("rule"), f"{place}.rule"),
+                      resource=None if resource is None else self.text(resource, f"{place}.resource"),
+                      tags={str(k): str(v) for k, v in self.mapping(raw.get("tags"), f"{place}.tags").items()},
+                      reason=str(raw.get("reason") or ""), approver=str(raw.get("approver") or ""),
+                      expires=self.day(raw.get("expires"), f"{place}.expires"), source=str(raw.get("source") or ""))
 
     def tally(self, by_severity: Any, findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
         if not isinstance(by_severity, dict):

@@ -25,10 +25,11 @@ from .loader import Overrides, load_packs
 from .model import CollectionProblem, Finding, Resource, Result, Severity
 from .policy import PolicyPack, Rule, attribute_needs
 from .provider import CollectPlan, Provider, load_providers, missing_extra_error
-from .report import FAILING_RESULTS, Report, SkippedRule
+from .report import FAILING_RESULTS, Report, ShardRecord, SkippedRule
 from .report_file import read_report
 from .resolution import Resolved
 from .selection import RuleSelection, select_rules
+from .shard import RESOURCE_ID, WHOLE
 from .snapshot import load_snapshot, write_snapshot
 from .waivers import WaiverBook, check_waiver_rules, load_waivers
 
@@ -90,10 +91,12 @@ def collect_resources(providers: dict[str, Provider], plan: CollectPlan) -> Iter
     """
     collected = 0
     for name, provider in providers.items():
+        context = provider.context
         try:
             for resource in provider.collect(plan):
                 collected += 1
-                yield resource
+                if context.keeps(resource):  # a provider that does not shard itself is split by resource id
+                    yield resource
         except ImportError as exc:
             raise missing_extra_error(name, provider.extra, exc) from exc
         except PolicycheckError as exc:
@@ -129,8 +132,10 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     plan = plan_for(packs, also=book.attributes(), workers=context.workers)
     # a broken file stops before any scan
     loaded = [load_snapshot(path, cap=run.max_input_bytes) for path in snapshot_paths]
+    shard = context.shard or WHOLE
     resources: Iterable[Resource] = itertools.chain(
-        *(snapshot.resources() for snapshot in loaded), collect_resources(providers, plan))
+        *((r for r in snapshot.resources() if shard.owns(r.id)) for snapshot in loaded),
+        collect_resources(providers, plan))
     by_type: Counter[str] = Counter()
     edges = EdgeWatch()
 
@@ -160,11 +165,22 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
                          *edges.warnings(fail_on_empty=run.fail_on_empty)]),
         sources=[str(p) for p in snapshot_paths] + list(settings.providers),
         skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
+        shard=shard_record(context, providers, loaded),
     )
     if baseline is not None:
         report.compare_with(baseline, str(run.baseline))
     report.finished = context.clock()
     return report
+
+
+def shard_record(context: RunContext, providers: dict[str, Provider], snapshots: list[Any]) -> ShardRecord | None:
+    """What a sharded run's report records: I/N and how each source was split; None when not sharded."""
+    if context.shard is None:
+        return None
+    partition = {name: provider.context.partition for name, provider in providers.items()}
+    if snapshots:
+        partition["snapshot"] = RESOURCE_ID
+    return ShardRecord(context.shard.index, context.shard.count, partition)
 
 
 def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, context: RunContext,

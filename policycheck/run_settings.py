@@ -96,6 +96,15 @@ class RunSettings(Settings):
     pseudonym_key: str | None = setting(
         None, "Secret key for pseudonyms of personal identifiers (environment only).", config=False,
         env_name="POLICYCHECK_PSEUDONYM_KEY")
+    # -- sharding (issue 16) --
+    shard: str | None = setting(
+        None, "Do only shard I of N of the collection units (1-based), or 'auto' from CI_NODE_INDEX/CI_NODE_TOTAL "
+        "(GitLab), JOB_COMPLETION_INDEX (Kubernetes) or STRATEGY_JOB_INDEX/STRATEGY_JOB_TOTAL (GitHub matrix).",
+        flag="--shard", metavar="I/N|auto", schema={"type": "string", "pattern": r"^(auto|\s*\d+\s*/\s*\d+\s*)$"},
+        expect="I/N (e.g. 2/5) or auto")
+    shard_count: int | None = setting(
+        None, "Number of shards for --shard auto where the engine does not say (a Kubernetes Job's completions).",
+        flag="--shard-count", metavar="N", schema={"type": "integer", "minimum": 1})
 
     def __post_init__(self) -> None:
         for key in ("params", "rules", "sla"):

@@ -211,7 +211,15 @@ def report_schema() -> dict[str, Any]:
         "properties": {
             "format": {"const": "policycheck/report/v1"},
             "run": {"type": "object", "required": ["tool", "version", "started", "finished", "exit_code"],
-                    "properties": {"exit_code": {"enum": [0, 1]}, "evaluated_on": string_or_null}},
+                    "properties": {"exit_code": {"enum": [0, 1]}, "evaluated_on": string_or_null, "shard": {
+                        "type": "object", "required": ["index", "count", "partition"],
+                        "description": "Present in the report of one shard (--shard I/N); 'policycheck merge' joins "
+                        "the shards into one report without it.",
+                        "properties": {"index": {"type": "integer", "minimum": 1},
+                                       "count": {"type": "integer", "minimum": 1},
+                                       "partition": {"type": "object", "description": "Provider -> how it split "
+                                                     "its work (account, project, inventory file, resource id).",
+                                                     "additionalProperties": {"type": "string"}}}}}},
             "packs": {"type": "array", "items": {"type": "object", "required": ["name", "version"]}},
             "summary": {"type": "object", "required": ["resources", "results", "by_severity", "failing"],
                         "properties": {"by_rule": {

@@ -64,6 +64,7 @@ def report_document(report: Report, *, with_findings: bool = True) -> dict[str, 
             "fail_on_error": report.thresholds.fail_on_error,
             "exit_code": report.exit_code,
             "sla": report.sla,
+            **({"shard": report.shard.as_dict()} if report.shard is not None else {}),
         },
         "packs": [{"name": p.name, "version": p.version, "source": p.source, "params": p.params}
                   for p in report.packs],

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import botocore.session
@@ -41,21 +43,44 @@ class Target:
 ClientsFactory = Callable[[Any], Clients]
 
 
+#: Accounts whose roles are assumed at once (an organisation of hundreds is not assumed one by one).
+ASSUME_WORKERS = 8
+
+Select = Callable[[list[str]], list[str]]
+
+
 def resolve_targets(settings: Settings, factory: SessionFactory, make_clients: ClientsFactory,
-                    report_problem: Callable[[str, str], None]) -> list[Target]:
-    """The accounts to scan, deduplicated by account id."""
+                    report_problem: Callable[[str, str], None], select: Select = list) -> list[Target]:
+    """The accounts to scan, deduplicated by account id.
+
+    ``select`` narrows the candidate accounts before any role is assumed (a shard's own accounts);
+    roles are assumed concurrently, and an organisation member whose role cannot be assumed is a
+    collection problem for that account while the others go on.
+    """
     bases = [_base_target(settings, factory, make_clients, profile) for profile in settings.profiles or (None,)]
-    targets: list[Target] = []
+    candidates: dict[str, Callable[[], Target]] = {}
     if not settings.role_arns and not settings.org_role:
-        targets.extend(bases)
+        for base in bases:
+            candidates.setdefault(base.account, partial(_same, base))
     for arn in settings.role_arns:
-        targets.append(_role_target(settings, factory, make_clients, bases[0], arn, strict=True))
+        candidates.setdefault(arn.split(":")[4], partial(_role_target, settings, factory, make_clients, bases[0], arn,
+                                                         strict=True))
     if settings.org_role:
-        targets.extend(_org_targets(settings, factory, make_clients, bases[0], report_problem))
-    unique: dict[str, Target] = {}
-    for target in targets:
-        unique.setdefault(target.account, target)
-    return list(unique.values())
+        base = bases[0]
+        for account in org_accounts(settings, base):
+            arn = f"arn:{base.partition}:iam::{account}:role/{settings.org_role}"
+            candidates.setdefault(account, partial(_same, base) if account == base.account else
+                                  partial(_role_target, settings, factory, make_clients, base, arn, strict=False))
+    chosen = select(list(candidates))
+    targets: dict[str, Target] = {}
+    with ThreadPoolExecutor(max(1, min(ASSUME_WORKERS, len(chosen))), "policycheck-aws-assume") as pool:
+        futures = {account: pool.submit(candidates[account]) for account in chosen}
+        for account, future in futures.items():
+            try:
+                targets[account] = future.result()
+            except _Skip as exc:
+                report_problem(f"account {account}", str(exc))
+    return list(targets.values())
 
 
 def _base_target(settings: Settings, factory: SessionFactory, make_clients: ClientsFactory,
@@ -99,6 +124,9 @@ def _role_target(settings: Settings, factory: SessionFactory, make_clients: Clie
         raise _Skip(message) from None
     botocore_session = botocore.session.get_session()
     botocore_session.register_component("credential_provider", CredentialResolver([_AssumedRole(first, fetch)]))
+    loader = _loader_of(base)
+    if loader is not None:  # one copy of the service models for hundreds of accounts, loaded once
+        botocore_session.register_component("data_loader", loader)
     session = factory(botocore_session=botocore_session, region_name=base.clients.home_region)
     account = arn.split(":")[4]
     return Target(account, arn.split(":")[1], f"role {arn}", make_clients(session))
@@ -120,6 +148,15 @@ def _assume_role_fetcher(sts: Any, arn: str, settings: Settings) -> Callable[[],
     return fetch
 
 
+def _loader_of(base: Target) -> Any:
+    """The base session's model loader (it caches what it has read), when the session exposes one."""
+    inner = getattr(base.clients.session, "_session", None)
+    try:
+        return inner.get_component("data_loader") if inner is not None else None
+    except (AttributeError, ValueError):
+        return None
+
+
 class _AssumedRole(CredentialProvider):
     """Credentials of an assumed role, refreshed before they expire (long scans outlive one hour)."""
 
@@ -139,22 +176,17 @@ class _Skip(Exception):
     pass
 
 
-def _org_targets(settings: Settings, factory: SessionFactory, make_clients: ClientsFactory, base: Target,
-                 report_problem: Callable[[str, str], None]) -> list[Target]:
-    accounts = _org_accounts(base)
-    wanted = [a for a in accounts if (not settings.accounts or a in settings.accounts)
-              and a not in settings.exclude_accounts]
-    targets = []
-    for account in wanted:
-        if account == base.account:
-            targets.append(base)
-            continue
-        arn = f"arn:{base.partition}:iam::{account}:role/{settings.org_role}"
-        try:
-            targets.append(_role_target(settings, factory, make_clients, base, arn, strict=False))
-        except _Skip as exc:
-            report_problem(f"account {account}", str(exc))
-    return targets
+def org_accounts(settings: Settings, base: Target) -> list[str]:
+    """Active accounts of the organisation (of ``--ou`` OUs when given), narrowed by ``--accounts`` and
+    ``--exclude-accounts``, in a stable order."""
+    if settings.ous:
+        from .organization import accounts_under
+
+        listed = accounts_under(base.clients("organizations"), settings.ous)
+    else:
+        listed = _org_accounts(base)
+    return sorted(a for a in dict.fromkeys(listed) if (not settings.accounts or a in settings.accounts)
+                  and a not in settings.exclude_accounts)
 
 
 def _org_accounts(base: Target) -> list[str]:
@@ -176,3 +208,8 @@ def _org_accounts(base: Target) -> list[str]:
                               f"(organizations:ListAccounts){hint}", source="aws") from None
     except BotoCoreError as exc:
         raise CredentialError(f"cannot list the organization's accounts: {exc}", source="aws") from None
+
+
+def _same(target: Target) -> Target:
+    """The target itself (a candidate that needs no role to be assumed)."""
+    return target

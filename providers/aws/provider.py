@@ -19,11 +19,12 @@ from typing import Any, ClassVar
 from policycheck.errors import CollectionError
 from policycheck.model import Resource
 from policycheck.provider import CollectPlan, Provider, ProviderContext
+from policycheck.shard import RESOURCE_ID
 
 from . import dynamodb, rds, s3
 from .calls import SharedCache, api, call
 from .groups import TypeSpec, actions
-from .scope import Scope
+from .scope import Scope, _everything
 from .settings import AwsSettings
 
 DESCRIBE_REGIONS = api("ec2", "DescribeRegions", "ec2:DescribeRegions")
@@ -76,16 +77,25 @@ class AwsProvider(Provider):
                                  read_timeout=settings.read_timeout, pool=2 * plan.max_workers + POOL_HEADROOM,
                                  path_style=bool(endpoint_override(settings.endpoint_url)))
         targets = resolve_targets(settings, self._factory(), lambda s: Clients(s, config, settings.endpoint_url),
-                                  self.context.report_problem)
+                                  self.context.report_problem, select=self._shard_accounts)
+        owns = self.context.owns if self.context.partition == RESOURCE_ID else _everything
         cache = SharedCache()
         units: list[tuple[Collector, Scope, str | None]] = []
         for target in targets:
-            scope = Scope(target, plan, cache, settings.regions)
+            scope = Scope(target, plan, cache, settings.regions, owns)
             regions = self._regions(scope) if any(c.regional for c in wanted) else []
             for collector in wanted:
                 units.extend((collector, scope, region) for region in (regions if collector.regional else [None]))
         if units:
             yield from _stream(units, self._list, max(1, min(plan.max_workers, len(units))))
+
+    def _shard_accounts(self, accounts: list[str]) -> list[str]:
+        """A shard's accounts: whole accounts when there are many, else every account and its own resources."""
+        if self.context.shard.split_by_units(len(accounts)):
+            self.context.partition_by("account")
+            return [a for a in accounts if self.context.owns(f"aws:{a}")]
+        self.context.partition_by(RESOURCE_ID)  # resources are then split by id at listing, before any detail
+        return accounts
 
     def _factory(self) -> Callable[..., Any]:
         if self._session_factory is not None:
@@ -96,7 +106,9 @@ class AwsProvider(Provider):
 
     def _list(self, collector: Collector, scope: Scope, region: str | None) -> Iterator[Resource]:
         try:
-            yield from collector.lister(scope, region)
+            for resource in collector.lister(scope, region):
+                if scope.owns(resource.id):  # lazy: nothing about another shard's resource is fetched
+                    yield resource
         except CollectionError as exc:
             where = f"account {scope.account}" + (f" region {region}" if region else "")
             self.context.report_problem(where, f"cannot list {collector.spec.type.name}: {exc}")
@@ -125,7 +137,8 @@ class AwsProvider(Provider):
         if wanted and (self.settings.role_arns or self.settings.org_role):
             found.add("sts:AssumeRole")
         if wanted and self.settings.org_role:
-            found.add("organizations:ListAccounts")
+            found.update({"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"}
+                         if self.settings.ous else {"organizations:ListAccounts"})
         return sorted(found)
 
     def permissions_document(self, plan: CollectPlan) -> str:

@@ -334,10 +334,9 @@ def list_buckets(scope: Scope, region: str | None = None) -> Iterator[Resource]:
     """Every bucket of the account (in the configured regions), with lazy fetchers for the plan's groups."""
     client = scope.client("s3")
     listed = paginate(client, LIST_BUCKETS, "Buckets", "ContinuationToken", "ContinuationToken", MaxBuckets=10000)
-    names = [b["Name"] for b in listed]
-    known = {b["Name"]: b.get("BucketRegion") for b in listed}
-    regions: dict[str, str | None] = dict(known)
-    missing = [name for name, r in known.items() if not r]
+    names = [b["Name"] for b in listed if scope.owns(bucket_id(scope, b["Name"]))]  # a shard's own buckets
+    regions: dict[str, str | None] = {b["Name"]: b.get("BucketRegion") for b in listed}
+    missing = [name for name in names if not regions[name]]
     failures: dict[str, CollectionError] = {}
     if missing:
         workers = max(1, min(scope.plan.max_workers, len(missing)))
@@ -360,9 +359,14 @@ def _resource(scope: Scope, name: str, region: str | None, regions: Mapping[str,
     attributes: dict[str, Any] = {**(location(region) if region else {}), **NOT_APPLICABLE}
     unknown = {k: str(failure) for k in ("location.region", "location.country", "location.jurisdiction")} \
         if failure else None
-    return Resource(type=TYPE_NAME, id=f"arn:{scope.partition}:s3::{scope.account}:{name}", name=name,
+    return Resource(type=TYPE_NAME, id=bucket_id(scope, name), name=name,
                     provider="aws", account=scope.account, region=region or "", attributes=attributes,
                     unknown=unknown, fetchers=fetchers(SPEC, scope.plan, bucket), group_of=S3_BUCKET.group_of)
+
+
+def bucket_id(scope: Scope, name: str) -> str:
+    """``arn:aws:s3::ACCOUNT:NAME``: the bucket ARN's fields with the account filled in."""
+    return f"arn:{scope.partition}:s3::{scope.account}:{name}"
 
 
 def _safe_location(scope: Scope, name: str) -> str | CollectionError:

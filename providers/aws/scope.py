@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +19,17 @@ DESCRIBE_ORGANIZATION = api("organizations", "DescribeOrganization", "organizati
                             "AWSOrganizationsNotInUseException")
 
 
+def _everything(resource_id: str) -> bool:
+    return True
+
+
 @dataclass
 class Scope:
     target: Target
     plan: CollectPlan
     cache: SharedCache
     regions: tuple[str, ...]  # explicit region filter; empty = every region
+    owns: Callable[[str], bool] = _everything  # the run's shard does this resource id (checked before details)
 
     @property
     def account(self) -> str:

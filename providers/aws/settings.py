@@ -14,6 +14,7 @@ __all__ = ["ACCOUNT", "REGION", "ROLE_ARN", "AwsSettings"]
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d+$"
 ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"
 ACCOUNT = r"^\d{12}$"
+OU = r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$"
 
 _UNIQUE = {"uniqueItems": True}
 
@@ -36,10 +37,17 @@ class AwsSettings(Settings):
     external_id: str | None = setting(None, "ExternalId for assumed roles.", flag="--external-id")
     org_role: str | None = setting(None, "Role name to assume in every account of the AWS Organization "
                                    "(e.g. OrganizationAccountAccessRole).", flag="--org-role")
-    accounts: tuple[str, ...] = setting((), "Only these organization accounts.", items={"pattern": ACCOUNT},
-                                        schema=_UNIQUE, expect="a 12-digit account id")
-    exclude_accounts: tuple[str, ...] = setting((), "Skip these organization accounts.", items={"pattern": ACCOUNT},
-                                                schema=_UNIQUE, expect="a 12-digit account id")
+    accounts: tuple[str, ...] = setting((), "Only these organization accounts (repeatable).", flag="--accounts",
+                                        items={"pattern": ACCOUNT}, schema=_UNIQUE, expect="a 12-digit account id",
+                                        metavar="ACCOUNT_ID")
+    exclude_accounts: tuple[str, ...] = setting((), "Skip these organization accounts (repeatable).",
+                                                flag="--exclude-accounts", items={"pattern": ACCOUNT}, schema=_UNIQUE,
+                                                expect="a 12-digit account id", metavar="ACCOUNT_ID")
+    ous: tuple[str, ...] = setting((), "Only accounts in these organizational units and their child OUs "
+                                   "(repeatable; an OU id such as ou-ab12-cdef3456, or the root id r-ab12).",
+                                   flag="--ou",
+                                   items={"pattern": OU}, schema=_UNIQUE, expect="an OU id (ou-ab12-cd34ef56) or "
+                                   "root id (r-ab12)", metavar="OU_ID")
     session_name: str = setting("policycheck", "RoleSessionName for assumed roles.")
     endpoint_url: str | None = setting(None, "Endpoint for every service (a local test server such as moto); "
                                        "AWS_ENDPOINT_URL works too.")
@@ -54,6 +62,8 @@ class AwsSettings(Settings):
         A region counts as known when the shipped region table or botocore's endpoint data has it,
         so a region AWS opens before our table is updated still works.
         """
+        if self.ous and not self.org_role:
+            raise ConfigError("--ou narrows the accounts of --org-role; give --org-role ROLE too", source="--ou")
         table = set(known_regions("aws"))
         unknown = [r for r in self.regions if r not in table]
         if not unknown:

@@ -134,10 +134,21 @@ class DeviceProvider(Provider):
         if not sources:
             raise ConfigError("devices: no inventory given (--inventory PATH or devices.inventories)")
         shard = self.shard()
+        run_shard = self.context.shard
+        if not run_shard.whole:
+            if shard != (0, 1):
+                raise ConfigError("devices.shard and --shard both split the devices; give only --shard")
+            if run_shard.split_by_units(len(sources)):  # many files: whole files per shard, by their name
+                self.context.partition_by("inventory file")
+                sources = [s for s in sources if self.context.owns(f"devices:{s.name}")]
+            else:  # few files: every shard reads them, and builds only its own rows (by position in the file)
+                self.context.partition_by("inventory row")
+                shard = (run_shard.index - 1, run_shard.count)
         columns = tuple(self.settings.inventory_mapping.items())
         return [replace(s, shard=shard, columns=columns) for s in sources]
 
     def shard(self) -> tuple[int, int]:
+        """``devices.shard`` (0-based i/n, every n-th row); the run's ``--shard`` supersedes it."""
         text = self.settings.shard
         index, _, count = text.partition("/")
         if not (index.isdigit() and count.isdigit() and 0 <= int(index) < int(count)):

@@ -44,7 +44,8 @@ def test_config_schema_and_options():
         jsonschema.Draft202012Validator(schema).validate({"regions": ["Frankfurt"]})
     assert {s.flag: s.key for s in AwsProvider.settings_class.specs() if s.flag} == {
         "--region": "regions", "--profile": "profiles", "--role-arn": "role_arns", "--org-role": "org_role",
-        "--external-id": "external_id"}
+        "--external-id": "external_id", "--accounts": "accounts", "--exclude-accounts": "exclude_accounts",
+        "--ou": "ous"}
 
 
 @pytest.mark.parametrize(("config", "message"), [
