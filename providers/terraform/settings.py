@@ -42,6 +42,7 @@ class TerraformSettings(Settings):
     def __post_init__(self) -> None:
         object.__setattr__(self, "plans", tuple(dict.fromkeys(self.plans)))
         object.__setattr__(self, "allowed_domains", frozenset(d.lower() for d in self.allowed_domains))
+        object.__setattr__(self, "allowed_accounts", frozenset(self.allowed_accounts))
 
     def check(self) -> None:
         if not self.plans:
