@@ -17,6 +17,7 @@ from .build import Group, build, string_map
 from .document import Instance
 from .kms import key_management
 from .plan import Plan, location
+from .settings import TerraformSettings
 from .values import NotKnown, blocks, get
 
 UNOBSERVABLE = {"logging.access_logging": "DynamoDB access logging is CloudTrail data events, configured outside "
@@ -24,10 +25,11 @@ UNOBSERVABLE = {"logging.access_logging": "DynamoDB access logging is CloudTrail
 
 
 class Table:
-    def __init__(self, plan: Plan, instance: Instance, policies: list[Instance]):
+    def __init__(self, plan: Plan, instance: Instance, policies: list[Instance], own: frozenset[str] = frozenset()):
         self.plan = plan
         self.instance = instance
         self.policies = policies
+        self.own = own  # allowed_accounts: the user's own accounts and organisations
 
     def sse(self) -> Instance | None:
         found = blocks(self.instance, "server_side_encryption")
@@ -66,6 +68,11 @@ def _describe(t: Table) -> dict[str, Any]:
         "raw.stream_enabled": bool(get(t.instance, "stream_enabled")),
         "access.public_access_blocked": True, "versioning.enabled": None, "retention.soft_delete_days": 0,
     }
+
+
+def _fixed(t: Table) -> dict[str, Any]:
+    # as the aws provider: nothing locks items; CloudTrail data events are the table's audit log
+    return {"retention.lock_days": 0, "logging.audit_log": None}
 
 
 def _kms_key(t: Table) -> dict[str, Any]:
@@ -110,27 +117,35 @@ def _policy(t: Table) -> dict[str, Any]:
             "encryption.in_transit_enforced": verdict.tls_enforced, "raw.policy_accounts": list(verdict.accounts)}
 
 
+def _external(t: Table) -> dict[str, Any]:
+    """Other accounts and organisations the resource policy lets in (the aws provider's evaluator)."""
+    verdict = t.policy()
+    return {"access.external_principals": sorted({*verdict.external, *verdict.organisations} - t.own)}
+
+
 GROUPS = (
     Group(("location.region", "location.country", "location.jurisdiction"), _location),
     Group(("tags",), _tags),
     Group(("encryption.at_rest", "raw.sse_type", "replication.regions", "replication.jurisdictions",
            "deletion_protection.enabled", "raw.billing_mode", "raw.table_class", "raw.stream_enabled",
            "access.public_access_blocked", "versioning.enabled", "retention.soft_delete_days"), _describe),
+    Group(("retention.lock_days", "logging.audit_log"), _fixed),
     Group(("encryption.kms_key",), _kms_key),
     Group(("encryption.key_management",), _key_management),
     Group(("backup.enabled", "backup.retention_days"), _backups),
     Group(("retention.mechanism", "retention.max_age_days", "raw.ttl_attribute"), _ttl),
     Group(("access.public", "access.public_via", "encryption.in_transit_enforced", "raw.policy_accounts"), _policy),
+    Group(("access.external_principals",), _external),
 )
 
 
-def tables(plan: Plan, context: Any) -> Any:
+def tables(plan: Plan, context: Any, settings: TerraformSettings) -> Any:
     policies: dict[int, list[Instance]] = {}
     for policy in plan.of_type("aws_dynamodb_resource_policy"):
         for table in plan.referenced(policy, "resource_arn", ("aws_dynamodb_table",)):
             policies.setdefault(id(table), []).append(policy)
     for instance in plan.of_type("aws_dynamodb_table"):
-        facts = Table(plan, instance, policies.get(id(instance), []))
+        facts = Table(plan, instance, policies.get(id(instance), []), settings.allowed_accounts)
         yield build(DYNAMODB_TABLE, GROUPS, facts, instance, unobservable=UNOBSERVABLE, **context(instance))
 
 

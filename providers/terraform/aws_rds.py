@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..aws.rds import RDS_CLUSTER, RDS_INSTANCE
+from ..aws.rds_audit import PRELOAD_PARAMETER, audit_log, preloads
 from ..aws.rds_tls import tls_parameter
 from ..aws.scope import replication
 from .build import Group, build, string_map
 from .document import Instance
 from .kms import key_management
 from .plan import Plan, location
+from .settings import TerraformSettings
 from .values import NotKnown, blocks, get
 
 DEFAULT_BACKUP_DAYS = 1  # CreateDBInstance / CreateDBCluster BackupRetentionPeriod default
@@ -62,6 +64,8 @@ def _common(d: Database) -> dict[str, Any]:
     return {
         "encryption.at_rest": encrypted,
         "access.public_access_blocked": None,
+        "access.external_principals": [],  # RDS has no resource policy or ACL that could name another account
+        "retention.lock_days": 0,
         "retention.mechanism": [], "retention.max_age_days": None, "retention.soft_delete_days": 0,
         "backup.enabled": retention > 0, "backup.retention_days": retention,
         "versioning.enabled": None,
@@ -99,36 +103,55 @@ def _key_management(d: Database) -> dict[str, Any]:
     return {"encryption.key_management": key_management(d.plan, d.instance, "kms_key_id")}
 
 
+def _parameter(d: Database, parameter: str) -> tuple[Any, str | None]:
+    """(value of ``parameter`` in the (cluster) parameter group, the group's name); value None where the group
+    leaves it at the engine default (the engine's default group included)."""
+    groups = d.plan.referenced(d.instance, d.group_attribute, (d.group_type,))
+    name = d.value(d.group_attribute, None)
+    if len(groups) == 1:
+        found = [p for p in blocks(groups[0], "parameter") if get(p, "name") == parameter]
+        if found and get(found[0], "apply_method") == "pending-reboot" and not d.instance.created:
+            raise NotKnown(f"{groups[0].address}: {parameter} applies at the next reboot; the setting in force is "
+                           "not known")
+        return (get(found[0], "value") if found else None), get(groups[0], "name")
+    if groups:
+        raise NotKnown(f"{d.instance.address}: several parameter groups may apply")
+    if not name or str(name).startswith("default."):
+        return None, name or None  # the engine's default parameter group
+    raise NotKnown(f"{d.instance.address}: parameter group '{name}' is not in the plan")
+
+
 def _tls(d: Database) -> dict[str, Any]:
     engine = str(get(d.instance, "engine") or "")
     rule = tls_parameter(engine)
     if rule is None:
         raise NotKnown(f"TLS enforcement of engine '{engine}' is not set by a parameter")
-    groups = d.plan.referenced(d.instance, d.group_attribute, (d.group_type,))
-    name = d.value(d.group_attribute, None)
     version = str(d.instance.values.get("engine_version_actual") or d.value("engine_version", "") or "")
-    if len(groups) == 1:
-        found = [p for p in blocks(groups[0], "parameter") if get(p, "name") == rule.name]
-        value = get(found[0], "value") if found else None
-        if found and get(found[0], "apply_method") == "pending-reboot" and not d.instance.created:
-            raise NotKnown(f"{groups[0].address}: {rule.name} applies at the next reboot; the setting in force is "
-                           "not known")
-        group = get(groups[0], "name")
-    elif groups:
-        raise NotKnown(f"{d.instance.address}: several parameter groups may apply")
-    elif not name or str(name).startswith("default."):
-        value, group = None, name or None  # the engine's default parameter group
-    else:
-        raise NotKnown(f"{d.instance.address}: parameter group '{name}' is not in the plan")
+    value, group = _parameter(d, rule.name)
     if value is None and not version:
         raise NotKnown(f"{d.instance.address}: the engine version, which decides the default of {rule.name}, is "
                        "known only after apply")
     return {"encryption.in_transit_enforced": rule.enforced(value, version), "raw.parameter_group": group}
 
 
+def _audit(d: Database) -> dict[str, Any]:
+    """The engine's audit log is among the exported logs (and, for pgaudit, preloaded by the parameter group)."""
+    engine = str(get(d.instance, "engine") or "")
+    rule = audit_log(engine)
+    if rule is None:
+        raise NotKnown(f"{d.instance.address}: engine '{engine}' exports no audit log to CloudWatch Logs (its audit "
+                       "goes elsewhere)")
+    if not rule.exported(list(d.value("enabled_cloudwatch_logs_exports", []) or [])):
+        return {"logging.audit_log": False}
+    if rule.library is None:
+        return {"logging.audit_log": True}
+    value, _ = _parameter(d, PRELOAD_PARAMETER)
+    return {"logging.audit_log": preloads(value, rule.library)}
+
+
 def _instance_access(d: Database) -> dict[str, Any]:
     public = bool(d.value("publicly_accessible", False))
-    return {"access.public": public, "access.public_via": ["endpoint"] if public else []}
+    return {"access.public": public, "access.public_via": ["endpoint"] if public else [], "raw.members": None}
 
 
 def _cluster_access(d: Database) -> dict[str, Any]:
@@ -144,7 +167,8 @@ def _replication(d: Database) -> dict[str, Any]:
 COMMON = (
     Group(("location.region", "location.country", "location.jurisdiction"), _location),
     Group(("tags",), _tags),
-    Group(("encryption.at_rest", "access.public_access_blocked", "retention.mechanism", "retention.max_age_days",
+    Group(("encryption.at_rest", "access.public_access_blocked", "access.external_principals", "retention.lock_days",
+           "retention.mechanism", "retention.max_age_days",
            "retention.soft_delete_days", "backup.enabled", "backup.retention_days", "versioning.enabled",
            "logging.access_logging", "deletion_protection.enabled", "raw.engine", "raw.log_exports", "raw.iam_auth",
            "raw.multi_az"), _common),
@@ -152,13 +176,14 @@ COMMON = (
     Group(("encryption.kms_key",), _kms_key_only),
     Group(("encryption.key_management",), _key_management),
     Group(("encryption.in_transit_enforced", "raw.parameter_group"), _tls),
+    Group(("logging.audit_log",), _audit),
     Group(("replication.regions", "replication.jurisdictions"), _replication),
 )
-INSTANCE_GROUPS = (*COMMON, Group(("access.public", "access.public_via"), _instance_access))
+INSTANCE_GROUPS = (*COMMON, Group(("access.public", "access.public_via", "raw.members"), _instance_access))
 CLUSTER_GROUPS = (*COMMON, Group(("access.public", "access.public_via", "raw.members"), _cluster_access))
 
 
-def instances(plan: Plan, context: Any) -> Any:
+def instances(plan: Plan, context: Any, settings: TerraformSettings) -> Any:
     replicas: dict[int, list[Instance]] = {}
     for db in plan.of_type("aws_db_instance"):
         if db.values.get("replicate_source_db") or plan.configured(db, "replicate_source_db"):
@@ -171,7 +196,7 @@ def instances(plan: Plan, context: Any) -> Any:
         yield build(RDS_INSTANCE, INSTANCE_GROUPS, facts, db, **context(db))
 
 
-def clusters(plan: Plan, context: Any) -> Any:
+def clusters(plan: Plan, context: Any, settings: TerraformSettings) -> Any:
     members: dict[int, list[Instance]] = {}
     for member in plan.of_type("aws_rds_cluster_instance", "aws_db_instance"):
         for cluster in plan.referenced(member, "cluster_identifier", ("aws_rds_cluster",)):

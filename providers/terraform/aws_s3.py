@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..aws.s3 import KMS_ALGORITHMS, S3_BUCKET
-from ..aws.s3_access import PUBLIC_GROUPS
+from ..aws.s3 import KMS_ALGORITHMS, NOT_APPLICABLE, S3_BUCKET
+from ..aws.s3_access import acl_external_grants, acl_public_grants
 from ..aws.s3_lifecycle import expiration_days, has_expiry, noncurrent_days
 from ..aws.s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
 from ..aws.scope import replication
@@ -23,6 +23,7 @@ from .build import Group, build, string_map
 from .document import Instance
 from .kms import key_management
 from .plan import Plan, location
+from .settings import TerraformSettings
 from .values import NotKnown, blocks, get
 
 BUCKET = "aws_s3_bucket"
@@ -66,11 +67,13 @@ def _once(method: Callable[[Bucket], Any]) -> Callable[[Bucket], Any]:
 class Bucket:
     """A planned bucket with the split resources joined to it."""
 
-    def __init__(self, plan: Plan, instance: Instance, parts: dict[str, list[Instance]], account_block: list[Instance]):
+    def __init__(self, plan: Plan, instance: Instance, parts: dict[str, list[Instance]], account_block: list[Instance],
+                 own: frozenset[str] = frozenset()):
         self.plan = plan
         self.instance = instance
         self.parts = parts
         self.account_block = account_block
+        self.own = own  # allowed_accounts: the user's own accounts, canonical ids and organisations
         self.memo: dict[str, tuple[bool, Any]] = {}
 
     def part(self, aspect: str) -> Instance | None:
@@ -131,19 +134,30 @@ class Bucket:
                 for f in FLAGS}
 
     @_once
-    def acl_grants(self) -> list[str]:
+    def acl(self) -> tuple[str, dict[str, Any]]:
+        """(canned ACL, the ACL in the S3 API's shape: Owner and Grants); empty where ACLs are disabled."""
         ownership = self.part("ownership")
         if ownership is not None:
             rules = blocks(ownership, "rule")
             if rules and get(rules[0], "object_ownership") == "BucketOwnerEnforced":
-                return []  # ACLs are disabled
+                return "", {}  # ACLs are disabled
         elif self.instance.created:
-            return []  # new buckets default to BucketOwnerEnforced (ACLs disabled)
+            return "", {}  # new buckets default to BucketOwnerEnforced (ACLs disabled)
         part = self.part("acl")
         if part is not None:
-            return _grants(get(part, "acl"), [g for p in blocks(part, "access_control_policy")
-                                             for g in blocks(p, "grant")])
-        return _grants(self.inline("acl"), blocks(self.instance, "grant") if self.inline("grant") else [])
+            policies = blocks(part, "access_control_policy")
+            owners = [o for p in policies for o in blocks(p, "owner")]
+            grants = [_api_grant(grantee, get(grant, "permission")) for p in policies for grant in blocks(p, "grant")
+                      for grantee in blocks(grant, "grantee")]
+            owner = {"ID": get(owners[0], "id")} if owners else {}
+            return str(get(part, "acl") or ""), {"Owner": owner, "Grants": grants}
+        inline = blocks(self.instance, "grant") if self.inline("grant") else []
+        grants = [_api_grant(grant, permission) for grant in inline for permission in get(grant, "permissions") or ()]
+        return str(self.inline("acl") or ""), {"Grants": grants}
+
+    def acl_grants(self) -> list[str]:
+        canned, acl = self.acl()
+        return sorted({*CANNED_ACLS.get(canned, []), *acl_public_grants(acl)})
 
     @_once
     def policy(self) -> PolicyVerdict:
@@ -224,14 +238,11 @@ class Bucket:
         return (get(inline[0], "target_bucket") or None) if inline else None
 
 
-def _grants(canned: Any, grants: list[Instance]) -> list[str]:
-    found = list(CANNED_ACLS.get(str(canned or ""), []))
-    for grant in grants:
-        for grantee in blocks(grant, "grantee") or [grant]:
-            group = PUBLIC_GROUPS.get(str(get(grantee, "uri") or ""))
-            if group:
-                found.append(f"{group}:{get(grant, 'permission') or ''}")
-    return sorted(set(found))
+def _api_grant(grantee: Instance, permission: Any) -> dict[str, Any]:
+    """A grant (``grantee`` block, or a legacy inline ``grant``) in the S3 API's shape."""
+    return {"Grantee": {"Type": get(grantee, "type"), "ID": get(grantee, "id") or None, "URI": get(grantee, "uri"),
+                        "EmailAddress": grantee.values.get("email_address") or None},
+            "Permission": permission or ""}
 
 
 def _days(value: Any) -> int | None:
@@ -339,6 +350,30 @@ def _tls(b: Bucket) -> dict[str, Any]:
     return {"encryption.in_transit_enforced": b.policy().tls_enforced}
 
 
+def _external(b: Bucket) -> dict[str, Any]:
+    """Other accounts (ids, canonical ids) and organisations the ACL or the policy lets in, as the aws provider
+    judges them; the own account is not in a plan, so ``allowed_accounts`` names it."""
+    _, acl = b.acl()
+    owner = (acl.get("Owner") or {}).get("ID")
+    found = set(acl_external_grants(acl, owner))
+    if not owner:
+        maybe_owner = sorted(g["Grantee"]["ID"] for g in acl.get("Grants", []) if g["Grantee"].get("ID")
+                             and g["Grantee"]["ID"] not in b.own)
+        if maybe_owner:
+            raise NotKnown(f"{b.instance.address}: the ACL grants canonical user {maybe_owner[0]}, perhaps the bucket "
+                           "owner; the owner is not in the plan (list your canonical user id in "
+                           "providers.terraform.allowed_accounts)")
+    verdict = b.policy()
+    restricted = b.flags()["RestrictPublicBuckets"] if verdict.public else False
+    if restricted is None:
+        raise NotKnown(f"{b.instance.address}: a public policy's cross-account grants are blocked only if "
+                       "RestrictPublicBuckets is on, and the account-level block is not in the plan")
+    # RestrictPublicBuckets "blocks public and cross-account access derived from any public ... bucket policy"
+    if not restricted:
+        found |= {p for p in verdict.external if p != owner} | set(verdict.organisations)
+    return {"access.external_principals": sorted(found - b.own)}
+
+
 def _policy_accounts(b: Bucket) -> dict[str, Any]:
     return {"raw.policy_accounts": list(b.policy().accounts)}
 
@@ -365,6 +400,19 @@ def _lifecycle(b: Bucket) -> dict[str, Any]:
 
 def _lock(b: Bucket) -> dict[str, Any]:
     return b.lock()
+
+
+def _lock_days(b: Bucket) -> dict[str, Any]:
+    """Default retention days where Object Lock is on; 0 for a new bucket without it (S3's default), unknown for an
+    existing bucket whose Object Lock configuration the plan does not show."""
+    lock = b.lock()
+    if lock["raw.object_lock_enabled"]:
+        return {"retention.lock_days": lock["raw.object_lock_days"] or 0}
+    shown = b.part("object_lock") is not None or b.inline("object_lock_configuration") \
+        or b.instance.values.get("object_lock_enabled") is False
+    if not (b.instance.created or shown):
+        raise NotKnown(f"{b.instance.address}: the existing bucket's Object Lock configuration is not in the plan")
+    return {"retention.lock_days": 0}
 
 
 def _versioning(b: Bucket) -> dict[str, Any]:
@@ -409,6 +457,9 @@ GROUPS = (
            "retention.max_age_days", "retention.mechanism", "retention.soft_delete_days", "backup.retention_days"),
           _lifecycle),
     Group(("raw.object_lock_enabled", "raw.object_lock_mode", "raw.object_lock_days"), _lock),
+    Group(("retention.lock_days",), _lock_days),
+    Group(("access.external_principals",), _external),
+    Group(("logging.audit_log",), lambda b: NOT_APPLICABLE),
     Group(("versioning.enabled", "backup.enabled", "raw.mfa_delete"), _versioning),
     Group(("deletion_protection.enabled",), _deletion_protection),
     Group(("logging.access_logging",), _logging),
@@ -432,11 +483,11 @@ def join(plan: Plan) -> dict[int, dict[str, list[Any]]]:
     return joined
 
 
-def resources(plan: Plan, context: Any) -> Any:
+def resources(plan: Plan, context: Any, settings: TerraformSettings) -> Any:
     joined = join(plan)
     account_block = plan.of_type(ACCOUNT_BLOCK)
     for instance in plan.of_type(BUCKET):
-        bucket = Bucket(plan, instance, joined.get(id(instance), {}), account_block)
+        bucket = Bucket(plan, instance, joined.get(id(instance), {}), account_block, settings.allowed_accounts)
         yield build(S3_BUCKET, GROUPS, bucket, instance, **context(instance))
 
 

@@ -20,6 +20,9 @@ from .document import Instance
 PROVIDER = "terraform"
 #: Attributes no group supplied are unknown, never silently null.
 ABSENT = "not derived from the plan"
+#: Attributes no plan can ever know, for every resource type: rules reading them are skipped with this note.
+NEVER_IN_A_PLAN = {"retention.oldest_record_age_days": "the age of the oldest record is read in the data itself; a "
+                                                       "plan describes configuration, not data"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def build(resource_type: ResourceType, groups: tuple[Group, ...], facts: Any, in
         known.update(derived)
     return Resource(type=resource_type.name, id=instance.address, name=instance.address, provider=PROVIDER,
                     account=account, region=region, tags=tags, attributes=known, unknown=unknown, absent=ABSENT,
-                    unobservable=unobservable, source=source)
+                    unobservable={**NEVER_IN_A_PLAN, **(unobservable or {})}, source=source)
 
 
 def string_map(value: Any) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..gcs.members import Home, external_members
 from ..gcs.normalise import (
     PUBLIC_PRINCIPALS,
     access_attributes,
@@ -23,6 +24,7 @@ from ..gcs.schema import BUCKET as GCS_BUCKET
 from .build import Group, build, string_map
 from .document import Instance
 from .plan import Plan
+from .settings import TerraformSettings
 from .values import NotKnown, blocks, get
 
 TYPE = "google_storage_bucket"
@@ -30,6 +32,8 @@ IAM_TYPES = ("google_storage_bucket_iam_member", "google_storage_bucket_iam_bind
              "google_storage_bucket_iam_policy")
 ACL_TYPES = ("google_storage_bucket_acl", "google_storage_default_object_acl")
 DEFAULT_SOFT_DELETE_SECONDS = 604800
+#: Members and ACL entities whose inside/outside depends on the bucket's own project.
+PROJECT_KINDS = ("serviceAccount:", "projectOwner:", "projectEditor:", "projectViewer:", "project-")
 #: Terraform condition argument -> the JSON API's lifecycle condition key (unset values are left out).
 CONDITIONS = {
     "age": "age", "created_before": "createdBefore", "days_since_noncurrent_time": "daysSinceNoncurrentTime",
@@ -40,11 +44,13 @@ CONDITIONS = {
 
 
 class StorageBucket:
-    def __init__(self, plan: Plan, instance: Instance, iam: list[Instance], acls: list[Instance]):
+    def __init__(self, plan: Plan, instance: Instance, iam: list[Instance], acls: list[Instance],
+                 allowed_domains: frozenset[str] = frozenset()):
         self.plan = plan
         self.instance = instance
         self.iam = iam
         self.acls = acls
+        self.allowed_domains = allowed_domains
 
     def document(self) -> dict[str, Any]:
         """The bucket as the JSON API's ``storage#bucket`` resource."""
@@ -96,6 +102,42 @@ class StorageBucket:
                                "ACLs are not in the plan")
         return via
 
+    def external(self) -> list[str]:
+        """IAM members (and ACL entities where ACLs apply) outside the organisation, judged as the gcs provider does.
+
+        Public access prevention does not stop grants to named outsiders, so every grant counts.
+        """
+        if not self.instance.created and not any(m.type.endswith("_iam_policy") for m in self.iam):
+            raise NotKnown(f"{self.instance.address}: an existing bucket may hold IAM grants the plan does not set "
+                           "(no authoritative google_storage_bucket_iam_policy)")
+        entries: list[dict[str, Any]] = []
+        if not get(self.instance, "uniform_bucket_level_access"):
+            if not self.instance.created and not self.acls:
+                raise NotKnown(f"{self.instance.address}: uniform bucket-level access is off and the bucket's legacy "
+                               "ACLs are not in the plan")
+            entries = [{"entity": str(e).split(":", 1)[-1]} for a in self.acls for e in get(a, "role_entity") or ()]
+        try:
+            project = str(get(self.instance, "project") or "")
+        except NotKnown:
+            project = ""
+        home = Home(project, str(self.instance.values.get("project_number") or ""), self.allowed_domains)
+        found = external_members([b for grant in self.iam for b in _bindings(grant)], entries, home)
+        undecided = [m for m in found if m.startswith(PROJECT_KINDS)]
+        if undecided and not project:
+            raise NotKnown(f"{self.instance.address}: the bucket's project is known only after apply; whether "
+                           f"{undecided[0]} belongs to it is not known")
+        return found
+
+
+def _bindings(grant: Instance) -> list[dict[str, Any]]:
+    """The IAM bindings an IAM member, binding or policy resource sets, in the JSON API's shape."""
+    if grant.type.endswith("_iam_member"):
+        return [{"role": get(grant, "role"), "members": [get(grant, "member")]}]
+    if grant.type.endswith("_iam_binding"):
+        return [{"role": get(grant, "role"), "members": list(get(grant, "members") or ())}]
+    data = get(grant, "policy_data")
+    return list((json.loads(data) if isinstance(data, str) and data else {}).get("bindings") or [])
+
 
 def _first(instance: Instance, name: str) -> Instance | None:
     found = blocks(instance, name)
@@ -119,13 +161,7 @@ def _rule(rule: Instance) -> dict[str, Any]:
 
 
 def _public_grant(grant: Instance) -> bool:
-    if grant.type.endswith("_iam_member"):
-        return get(grant, "member") in PUBLIC_PRINCIPALS
-    if grant.type.endswith("_iam_binding"):
-        return bool(PUBLIC_PRINCIPALS & set(get(grant, "members") or ()))
-    data = get(grant, "policy_data")
-    bindings = (json.loads(data) if isinstance(data, str) and data else {}).get("bindings") or []
-    return any(PUBLIC_PRINCIPALS & set(b.get("members") or ()) for b in bindings)
+    return any(PUBLIC_PRINCIPALS & set(b.get("members") or ()) for b in _bindings(grant))
 
 
 def _public_acl(acl: Instance) -> bool:
@@ -149,7 +185,12 @@ def _access(b: StorageBucket) -> dict[str, Any]:
     return access_attributes(b.public_via())
 
 
-CORE = tuple(a.name for a in GCS_BUCKET.attributes if a.name not in ("access.public", "access.public_via")) + tuple(
+def _external(b: StorageBucket) -> dict[str, Any]:
+    return {"access.external_principals": b.external()}
+
+
+CORE = tuple(a.name for a in GCS_BUCKET.attributes if a.name not in (
+    "access.public", "access.public_via", "access.external_principals", "retention.oldest_record_age_days")) + tuple(
     f"raw.{n}" for n in ("location_type", "storage_class", "uniform_bucket_level_access", "public_access_prevention",
                          "default_kms_key_name", "retention_period_seconds", "retention_locked", "soft_delete_seconds",
                          "default_event_based_hold", "log_bucket", "requester_pays", "data_locations", "rpo"))
@@ -158,10 +199,11 @@ GROUPS = (
     Group(CORE, _core),
     Group(("tags",), _tags),
     Group(("access.public", "access.public_via"), _access),
+    Group(("access.external_principals",), _external),
 )
 
 
-def buckets(plan: Plan, context: Any) -> Any:
+def buckets(plan: Plan, context: Any, settings: TerraformSettings) -> Any:
     grants: dict[int, list[Instance]] = {}
     acls: dict[int, list[Instance]] = {}
     for table, types in ((grants, IAM_TYPES), (acls, ACL_TYPES)):
@@ -169,7 +211,8 @@ def buckets(plan: Plan, context: Any) -> Any:
             for bucket in plan.referenced(grant, "bucket", (TYPE,)):
                 table.setdefault(id(bucket), []).append(grant)
     for instance in plan.of_type(TYPE):
-        facts = StorageBucket(plan, instance, grants.get(id(instance), []), acls.get(id(instance), []))
+        facts = StorageBucket(plan, instance, grants.get(id(instance), []), acls.get(id(instance), []),
+                              settings.allowed_domains)
         yield build(GCS_BUCKET, GROUPS, facts, instance, **context(instance, gcp=True))
 
 

@@ -47,7 +47,7 @@ class TerraformProvider(Provider):
                 sources = Sources(self.settings.folder, document.config)
             context = _context(document, sources)
             for mapper in dict.fromkeys(wanted.values()):
-                yield from mapper(document, context)
+                yield from mapper(document, context, self.settings)
 
 
 def _context(document: Plan, sources: Any) -> Any:
