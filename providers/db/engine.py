@@ -53,6 +53,10 @@ class Session(abc.ABC):
 
     queries: int = 0
 
+    def __init__(self, connection: Any, timeout: float) -> None:
+        self.connection = connection  # the driver's connection
+        self.timeout = timeout  # seconds any one statement may run
+
     def rows(self, sql: Any, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one read; every statement the provider sends passes here."""
         self.queries += 1

@@ -52,10 +52,6 @@ SSL_TYPES = {"": False, "0": False, "ANY": True, "X509": True, "SPECIFIED": True
 
 
 class MysqlSession(Session):
-    def __init__(self, connection: Any, timeout: float) -> None:
-        self.connection = connection
-        self.timeout = timeout
-
     def _rows(self, sql: Any, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         import pymysql
 

@@ -35,10 +35,6 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 class PostgresSession(Session):
-    def __init__(self, connection: Any, timeout: float) -> None:
-        self.connection = connection
-        self.timeout = timeout
-
     def _rows(self, sql: Any, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         import psycopg
 
