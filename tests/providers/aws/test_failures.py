@@ -93,7 +93,7 @@ def test_throttling_beyond_retries_is_unknown(aws, collect, make_bucket, recorde
                        factory=recorder)
     value = bucket.get("encryption.at_rest")
     assert isinstance(value, Unknown)
-    assert value.reason == "throttled beyond retries (s3:GetEncryptionConfiguration)"
+    assert value.reason == "throttled beyond retries: SlowDown (s3:GetEncryptionConfiguration)"
     assert sum(1 for _, url in recorder.sends if url.endswith("?encryption")) == 2  # retried, then gave up
     assert len(retry_sleeps) == 1  # botocore backed off once before the retry
 
@@ -161,3 +161,32 @@ def test_unreachable_endpoint(monkeypatch, tmp_path):
     with pytest.raises(CredentialError) as caught:
         collect_all({"endpoint_url": f"http://127.0.0.1:{port}", "max_attempts": 1, "regions": ["eu-central-1"]})
     assert "cannot reach AWS" in str(caught.value) and str(port) in str(caught.value)
+
+
+def _sts_error(status, code, message):
+    """A before-send handler answering GetCallerIdentity with STS's documented query-protocol error body."""
+    body = (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>").encode()
+
+    def answer(**_):
+        return AWSResponse("https://sts.amazonaws.com/", status, {}, _Raw(body))
+    return answer
+
+
+@pytest.mark.parametrize(("status", "code", "message", "expected"), [
+    (400, "ExpiredToken", "The security token included in the request is expired",
+     "aws: the default credentials rejected by AWS STS: ExpiredToken: The security token included in the request "
+     "is expired"),
+    (500, "InternalError", "We encountered an internal error. Please try again.",
+     "aws: the default credentials could not be verified by AWS STS: InternalError: We encountered an internal "
+     "error. Please try again."),
+    (400, "Throttling", "Rate exceeded",
+     "aws: the default credentials could not be verified by AWS STS: throttled beyond retries: Throttling"),
+])
+def test_sts_errors_keep_their_code(aws, collect, recorder, status, code, message, expected):
+    """Issue 13 item 9: ExpiredToken, InternalError and Throttling are told apart, not all "credentials rejected"."""
+    recorder.first_send_handlers.append(("before-send.sts.GetCallerIdentity", _sts_error(status, code, message)))
+    with pytest.raises(CredentialError) as caught:
+        collect({"regions": ["us-east-1"], "max_attempts": 1}, {S3: {"encryption.at_rest"}}, factory=recorder)
+    assert str(caught.value) == expected
