@@ -62,6 +62,9 @@ class FakeGcs:
     unavailable: bool = False  # answer 503 to every API call
     #: Project -> HTTP status buckets.list answers for it (e.g. 500), whatever else is set up.
     list_errors: dict[str, int] = field(default_factory=dict)
+    #: Kinds of call (list, get, iam, acl) accepted and never answered, until stop() (a hung backend).
+    stall: set[str] = field(default_factory=set)
+    _release: threading.Event = field(default_factory=threading.Event)
     #: Buckets that buckets.list shows with their identity fields only (buckets.get still shows all).
     identity_only: set[str] = field(default_factory=set)
     page_size: int = 1000
@@ -110,6 +113,7 @@ class FakeGcs:
         return self.url
 
     def stop(self) -> None:
+        self._release.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -133,6 +137,11 @@ class FakeGcs:
             self.requests.append(request)
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        if _kind(url.path) in self.stall:
+            self._release.wait(60)  # bounded: the connection is dropped unanswered at stop() or after a minute
+            with self._lock:
+                self._in_flight -= 1
+            return
         try:
             if self.latency:
                 time.sleep(self.latency)
