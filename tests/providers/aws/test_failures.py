@@ -128,6 +128,28 @@ def test_read_timeout_is_unknown(aws, collect, make_bucket, recorder):
     assert value.reason.endswith("(s3:GetLifecycleConfiguration)")
 
 
+def test_read_timeouts_get_fewer_attempts_than_throttling(aws, collect, make_bucket, recorder, retry_sleeps):
+    """Issue 13 item 6: a backend that never answers costs 2 attempts, not max_attempts (8) x read_timeout."""
+    make_bucket(aws, "stuck")
+    attempts = {"lifecycle": 0, "encryption": 0}
+
+    def time_out(request, **_):
+        attempts["lifecycle"] += 1
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    def slow_down(**kwargs):
+        attempts["encryption"] += 1
+        return _slow_down()
+
+    recorder.first_send_handlers.append(("before-send.s3.GetBucketLifecycleConfiguration", time_out))
+    recorder.first_send_handlers.append(("before-send.s3.GetBucketEncryption", slow_down))
+    [bucket] = collect({"regions": ["us-east-1"], "max_attempts": 5},
+                       {S3: {"retention.max_age_days", "encryption.at_rest"}}, factory=recorder)
+    assert isinstance(bucket.get("retention.max_age_days"), Unknown)
+    assert isinstance(bucket.get("encryption.at_rest"), Unknown)
+    assert attempts == {"lifecycle": 2, "encryption": 5}  # throttling keeps its full budget
+
+
 # -- credentials ----------------------------------------------------------------------------------
 def collect_all(config):
     return list(AwsProvider(config, ProviderContext()).collect(
