@@ -190,10 +190,41 @@ def _resolve(values: dict[str, Any], *, providers: bool = True, **kwargs: Any) -
     return resolve(config_path, values, provider_names=names, providers_wanted=providers, **kwargs)
 
 
+#: Seconds between progress lines when stderr is not a terminal (a CI log shows the scan is alive).
+PROGRESS_INTERVAL = 10.0
+
+
+@contextlib.contextmanager
+def _progress_lines(count: list[int], clock: Callable[[], float]) -> Any:
+    """One line on stderr every :data:`PROGRESS_INTERVAL` seconds while the scan runs, also while nothing moves."""
+
+    started, done = clock(), threading.Event()
+
+    def tick() -> None:
+        while not done.wait(PROGRESS_INTERVAL):
+            print(f"policycheck: {count[0]} resources evaluated, {clock() - started:.0f} s", file=sys.stderr,
+                  flush=True)
+
+    ticker = threading.Thread(target=tick, name="policycheck-progress", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join(timeout=1)
+
+
 def _progress() -> tuple[contextlib.AbstractContextManager[Any], Callable[[Resource], None] | None]:
-    """A live counter on stderr when it is a terminal; nothing otherwise."""
+    """A live counter on stderr when it is a terminal; else a progress line every ~10 s."""
     if not sys.stderr.isatty():
-        return contextlib.nullcontext(), None
+        import time
+
+        count = [0]
+
+        def seen(resource: Resource) -> None:
+            count[0] += 1
+
+        return _progress_lines(count, time.monotonic), seen
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -224,8 +255,6 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
     for failure in failures:
         click.echo(f"policycheck: error: {failure}", err=True)
     if run.notify:
-        import os
-
         from .notify import notify, report_link
 
         link = report_link(run.report_url, os.environ)
@@ -233,7 +262,12 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
                               identities_revealed=context.reveal_identities):
             click.echo(f"policycheck: warning: {warning}", err=True)
     write_verdict(report, sys.stderr)
-    sys.exit(2 if failures else report.exit_code)
+    code = 2 if failures else report.exit_code
+    if context.deadline.expired:  # threads stuck in a read cannot be cancelled: end without waiting for them
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 #: The flags that choose which rules run (scan, collect, rules, permissions).
@@ -253,7 +287,7 @@ class _SubjectFormats(dict[str, list[str]]):
 _SUBJECT_FORMATS = _SubjectFormats()
 _SCAN_SETTINGS = ("policies", "params", *_SELECTION, "waivers", "max_waiver_days", "baseline", "sla", "fail_on",
                   "fail_on_error", "workers", "evaluation_date", "quiet", "compact", "notify", "notify_always",
-                  "report_url", "max_input_mb", "fail_on_empty", "shard", "shard_count")
+                  "report_url", "max_input_mb", "fail_on_empty", "timeout", "shard", "shard_count")
 
 
 # -- scan ------------------------------------------------------------------------------------------

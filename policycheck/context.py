@@ -1,6 +1,7 @@
 """One run context per run: built once from the resolved settings, handed to providers and the engine.
 
-It carries the evaluation date, the thresholds, the identity settings and the worker count.
+It carries the evaluation date, the thresholds, the identity settings, the worker count and the
+run's deadline (``--timeout``).
 Nothing after it reads the wall clock or a global for these: a scan run twice with the same
 ``--evaluation-date`` gives the same findings on any day.
 """
@@ -13,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .deadline import Deadline
 from .privacy import Pseudonymiser
 from .provider import ProviderContext
 from .report import Thresholds
@@ -39,6 +41,7 @@ class RunContext:
     pseudonym_key: bytes | None = None
     clock: Callable[[], dt.datetime] = utc_now
     shard: Shard | None = None  # None: not sharded (a run of 1/1 is recorded as a shard)
+    deadline: Deadline = field(default_factory=Deadline)  # --timeout, counted from the context's creation
 
     @classmethod
     def build(cls, run: RunSettings, *, keep_passed: bool = True, reveal_identities: bool = False,
@@ -52,7 +55,8 @@ class RunContext:
             evaluation_date=run.evaluation_date or clock().astimezone(dt.UTC).date(),
             thresholds=Thresholds(run.severity, run.fail_on_error, run.report_only),
             workers=run.workers, keep_passed=keep_passed, reveal_identities=reveal_identities,
-            pseudonym_key=run.pseudonym_key.encode("utf-8") if run.pseudonym_key else None, clock=clock)
+            pseudonym_key=run.pseudonym_key.encode("utf-8") if run.pseudonym_key else None, clock=clock,
+            deadline=Deadline(run.timeout))
 
     def for_provider(self, name: str) -> ProviderContext:
         """What provider ``name`` gets of the run (its own list of collection problems)."""

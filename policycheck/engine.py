@@ -15,13 +15,14 @@ from typing import Any
 
 from .concurrency import map_bounded
 from .conditions import Trace
+from .deadline import Deadline
 from .model import Finding, Resource, Result
 from .policy import Rule
 from .run_settings import DEFAULT_WORKERS
 from .waivers import WaiverBook
 
 __all__ = ["DEFAULT_WORKERS", "OnSkip", "evaluate", "evaluate_resource", "evaluate_rule", "rules_by_type",
-           "unobservable_reason"]
+           "timed_out", "unobservable_reason"]
 
 
 #: Called (from worker threads) when a rule is skipped for a resource: rule, resource, why.
@@ -96,6 +97,14 @@ def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt
     return findings
 
 
+def timed_out(rules: list[Rule], resource: Resource, deadline: Deadline) -> list[Finding]:
+    """``error`` findings for a resource the deadline left unread (none of its values is read: its reads may hang)."""
+    ref = resource.ref()
+    reason = f"{deadline.message()} before the resource could be read"
+    return [Finding(rule.id, rule.severity, ref, Result.ERROR, reason, {})
+            for rule in rules if unobservable_reason(rule, resource) is None]
+
+
 def evaluate(
     rules: Iterable[Rule],
     resources: Iterable[Resource],
@@ -105,11 +114,13 @@ def evaluate(
     workers: int = DEFAULT_WORKERS,
     on_resource: Callable[[Resource], None] | None = None,
     on_skip: OnSkip | None = None,
+    deadline: Deadline | None = None,
 ) -> Iterator[Finding]:
     """Yield findings for every resource a rule targets (completion order; reports sort them).
 
     Resources without pending fetches are evaluated inline; the others on ``workers`` threads
-    with a bounded number in flight, so a streamed input never piles up in memory.
+    with a bounded number in flight, so a streamed input never piles up in memory. Those still
+    being read when ``deadline`` passes get :func:`timed_out` findings.
     """
     table = rules_by_type(rules)
 
@@ -123,7 +134,10 @@ def evaluate(
     def findings_of(resource: Resource) -> list[Finding]:
         return evaluate_resource(table[resource.type], resource, evaluation_date, waivers, on_skip)
 
-    for findings in map_bounded(findings_of, targeted(), workers=workers,
+    def late(resource: Resource) -> list[Finding]:
+        return timed_out(table[resource.type], resource, deadline) if deadline is not None else []
+
+    for findings in map_bounded(findings_of, targeted(), workers=workers, deadline=deadline, late=late,
                                 inline=lambda resource: not resource.has_pending_fetch):
         yield from findings
 

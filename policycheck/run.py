@@ -18,6 +18,7 @@ from . import __version__
 from .attributes import RESOURCE_TYPES
 from .concurrency import map_bounded
 from .context import RunContext
+from .deadline import Deadline, TimedOut, within
 from .edges import EdgeWatch
 from .engine import evaluate
 from .errors import ConfigError, PolicycheckError
@@ -82,23 +83,32 @@ def instantiate(settings: Resolved, context: RunContext) -> dict[str, Provider]:
     return {name: registry.get(name)(values, context.for_provider(name)) for name, values in settings.providers.items()}
 
 
-def collect_resources(providers: dict[str, Provider], plan: CollectPlan) -> Iterator[Resource]:
+def collect_resources(providers: dict[str, Provider], plan: CollectPlan,
+                      deadline: Deadline | None = None) -> Iterator[Resource]:
     """Resources from every provider in turn.
 
     A provider failing before anything at all was collected stops the run (exit 2: usually
     credentials or configuration). Once resources have been collected, a failure is kept as
     a collection problem instead, so the partial results are still evaluated and written.
+    When ``deadline`` passes, what a provider has not listed yet is a collection problem "timed out".
     """
+    deadline = deadline or Deadline()
     collected = 0
     for name, provider in providers.items():
         context = provider.context
+        if deadline.passed():
+            deadline.expired = True
+            context.report_problem("collection", f"{deadline.message()} before listing began")
+            continue
         try:
-            for resource in provider.collect(plan):
+            for resource in within(provider.collect(plan), deadline):
                 collected += 1
                 if context.keeps(resource):  # a provider that does not shard itself is split by resource id
                     yield resource
         except ImportError as exc:
             raise missing_extra_error(name, provider.extra, exc) from exc
+        except TimedOut as exc:
+            context.report_problem("collection", f"{exc} while listing: resources not listed by then are unknown")
         except PolicycheckError as exc:
             if not collected:
                 raise
@@ -135,7 +145,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     shard = context.shard or WHOLE
     resources: Iterable[Resource] = itertools.chain(
         *((r for r in snapshot.resources() if shard.owns(r.id)) for snapshot in loaded),
-        collect_resources(providers, plan))
+        collect_resources(providers, plan, context.deadline))
     by_type: Counter[str] = Counter()
     edges = EdgeWatch()
 
@@ -162,7 +172,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
                          *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})",
                                              p.level)
                            for snapshot in loaded for p in snapshot.problems),
-                         *edges.warnings(fail_on_empty=run.fail_on_empty)]),
+                         *edges.warnings(fail_on_empty=run.fail_on_empty), *timeout_problems(context.deadline)]),
         sources=[str(p) for p in snapshot_paths] + list(settings.providers),
         skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
         shard=shard_record(context, providers, loaded),
@@ -171,6 +181,14 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
         report.compare_with(baseline, str(run.baseline))
     report.finished = context.clock()
     return report
+
+
+def timeout_problems(deadline: Deadline) -> list[CollectionProblem]:
+    """The run-wide problem of a run its deadline cut short (it fails the run like an ``error`` finding)."""
+    if not deadline.expired:
+        return []
+    return [CollectionProblem("policycheck", "run", f"{deadline.message()}: what was not read by then is "
+                                                    "'error' (timed out)")]
 
 
 def shard_record(context: RunContext, providers: dict[str, Provider], snapshots: list[Any]) -> ShardRecord | None:
@@ -193,7 +211,8 @@ def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook
     rule_tally: Counter[tuple[str, str]] = Counter()
     omitted = 0
     for finding in evaluate(rules, resources, book, evaluation_date=context.evaluation_date,
-                            workers=context.workers, on_resource=seen, on_skip=skipped):
+                            workers=context.workers, on_resource=seen, on_skip=skipped,
+                            deadline=context.deadline):
         tally[finding.severity.label, finding.result.value] += 1
         rule_tally[finding.rule_id, finding.result.value] += 1
         if finding.result is Result.PASS and not context.keep_passed:

@@ -53,6 +53,9 @@ class RunSettings(Settings):
         flag="--max-input-mb", schema={"minimum": 1})
     fail_on_empty: bool = setting(False, "Fail the run when no resource at all was scanned (else a warning).",
                                   flag="--fail-on-empty")
+    timeout: float | None = setting(
+        None, "Time limit for the whole scan in seconds: what is not read by then is 'error' (timed out).",
+        flag="--timeout", metavar="SECONDS", schema={"exclusiveMinimum": 0})
     workers: int = setting(DEFAULT_WORKERS, "Concurrent resource evaluations.", flag="--workers",
                            schema={"minimum": 1, "maximum": 256})
     outputs: tuple[dict[str, str], ...] = setting(

@@ -21,7 +21,7 @@ from botocore.parsers import ResponseParserError
 
 from policycheck.errors import CredentialError
 
-from .calls import DENIED, describe_client_error
+from .calls import DENIED, describe_client_error, error_code
 from .session import Clients, SessionFactory
 from .settings import AwsSettings as Settings
 
@@ -103,7 +103,8 @@ def _identity(clients: Clients, what: str) -> dict[str, Any]:
         raise CredentialError("no credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, run 'aws configure' "
                               "or 'aws sso login', or pass --profile", source="aws") from None
     except ClientError as exc:
-        raise CredentialError(f"{what} rejected by AWS STS: {describe_client_error(exc)}", source="aws") from None
+        verdict = "rejected by" if error_code(exc) in BAD_CREDENTIALS else "could not be verified by"
+        raise CredentialError(f"{what} {verdict} AWS STS: {describe_client_error(exc)}", source="aws") from None
     except ResponseParserError:
         raise CredentialError(f"{what}: the endpoint does not answer like AWS STS (unparsable response)",
                               source="aws") from None

@@ -82,14 +82,19 @@ def paginate(client: Any, spec: Api, key: str, token_in: str, token_out: str, **
         params[token_in] = token
 
 
+def error_code(exc: Any) -> str:
+    """The AWS error code of a botocore ClientError (ExpiredToken, Throttling, ...), or ''."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 def describe_client_error(exc: Any) -> str:
-    """One line for a botocore ClientError: the meaning for denial and throttling, else code and message."""
+    """One line for a botocore ClientError: the meaning for denial, throttling with its code, else code and message."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "")) or str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
     if code in DENIED:
         return "access denied"
     if code in THROTTLED:
-        return "throttled beyond retries"
+        return f"throttled beyond retries: {code}"
     message = (error.get("Message") or "").strip()
     return f"{code}: {message}" if message else code
 

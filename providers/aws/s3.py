@@ -260,10 +260,26 @@ def _logging(b: Bucket) -> dict[str, Any]:
 
 
 def _replication(b: Bucket) -> dict[str, Any]:
-    config = (b.answers["replication"] or {}).get("ReplicationConfiguration") or {}
-    targets = {r.get("Destination", {}).get("Bucket", "").split(":::")[-1]
-               for r in config.get("Rules", []) if r.get("Status") == "Enabled"}
-    return replication([_bucket_region(b.scope, name, b.regions) for name in sorted(targets) if name])
+    targets = replication_targets(b.answers["replication"])
+    return replication([_bucket_region(b.scope, name, b.regions) for name in targets])
+
+
+def replication_targets(answer: Any) -> list[str]:
+    """Destination bucket names of the enabled rules of a GetBucketReplication answer (sorted).
+
+    An enabled rule without a destination bucket is malformed: the replicas are unknown, not none.
+    """
+    config = (answer or {}).get("ReplicationConfiguration") or {}
+    targets = set()
+    for number, rule in enumerate(config.get("Rules") or [], 1):
+        if rule.get("Status") != "Enabled":
+            continue
+        arn = (rule.get("Destination") or {}).get("Bucket")
+        if not isinstance(arn, str) or not arn.split(":::")[-1]:
+            raise CollectionError(f"replication rule {number} has no destination bucket",
+                                  action=APIS["replication"].action)
+        targets.add(arn.split(":::")[-1])
+    return sorted(targets)
 
 
 def _deletion_protection(b: Bucket) -> dict[str, Any]:

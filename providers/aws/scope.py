@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from policycheck.errors import CollectionError
 from policycheck.provider import CollectPlan
 from policycheck.regions import locate
 
@@ -58,9 +59,20 @@ class Scope:
             return "provider-managed"
         if key_id.startswith("arn:"):
             region = key_id.split(":")[3] or region
-        answer = self.once((key_id,), KMS_DESCRIBE_KEY, region, KeyId=key_id) or {}
-        manager = answer.get("KeyMetadata", {}).get("KeyManager")
-        return "customer-managed" if manager == "CUSTOMER" else "provider-managed"
+        return managed_by(self.once((key_id,), KMS_DESCRIBE_KEY, region, KeyId=key_id))
+
+
+#: DescribeKey's KeyManager -> the vocabulary's encryption.key_management.
+KEY_MANAGERS = {"CUSTOMER": "customer-managed", "AWS": "provider-managed"}
+
+
+def managed_by(answer: Any) -> str:
+    """The key management of a DescribeKey answer; an answer without a known KeyManager is unknown."""
+    manager = ((answer or {}).get("KeyMetadata") or {}).get("KeyManager")
+    if manager not in KEY_MANAGERS:
+        raise CollectionError("the KMS key's description has no KeyManager" if manager is None
+                              else "the KMS key's KeyManager is not AWS or CUSTOMER", action=KMS_DESCRIBE_KEY.action)
+    return KEY_MANAGERS[manager]
 
 
 def location(region: str | None) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Sessions and clients: one client per account, service and region, shared by every thread.
 
-Clients use adaptive retries (client-side rate limiting after throttling), connect/read
-timeouts and a connection pool as large as the number of threads that may use it. Sessions
-come from a factory (``boto3.Session`` by default) so tests can hook every request.
+Clients use adaptive retries (client-side rate limiting after throttling), fewer attempts
+after read timeouts than after throttling, connect/read timeouts and a connection pool as
+large as the number of threads that may use it. Sessions come from a factory (``boto3.Session``
+by default) so tests can hook every request.
 """
 
 from __future__ import annotations
@@ -15,10 +16,17 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
 
 SessionFactory = Callable[..., Any]  # boto3.Session-compatible: factory(profile_name=..., botocore_session=...)
 
 DEFAULT_REGION = "us-east-1"
+
+#: Attempts, the first included, for a request whose answer did not come within the read timeout. A
+#: backend that accepts and never answers costs ``read_timeout`` per attempt, so it gets fewer than
+#: throttling, which keeps ``max_attempts`` with adaptive back-off. botocore has one attempt budget
+#: for every retryable error; a ``needs-retry`` handler that runs before botocore's own stops early.
+READ_TIMEOUT_ATTEMPTS = 2
 USER_AGENT_APPID = "policycheck"
 
 
@@ -32,6 +40,19 @@ def botocore_config(*, max_attempts: int, connect_timeout: float, read_timeout: 
         user_agent_appid=USER_AGENT_APPID,  # type: ignore[call-arg]  # missing from botocore-stubs, not botocore
         s3={"addressing_style": "path"} if path_style else None,
     )
+
+
+def _cap_read_timeout_retries(attempts: int, caught_exception: Any = None, **_: Any) -> bool | None:
+    """False (no retry) after :data:`READ_TIMEOUT_ATTEMPTS` read timeouts; None lets botocore's handler decide."""
+    if isinstance(caught_exception, ReadTimeoutError) and attempts >= READ_TIMEOUT_ATTEMPTS:
+        return False
+    return None
+
+
+def _with_read_timeout_cap(client: Any) -> Any:
+    event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"
+    client.meta.events.register_first(event, _cap_read_timeout_retries)  # before botocore's retry handler
+    return client
 
 
 def endpoint_override(configured: str | None) -> str | None:
@@ -59,7 +80,7 @@ class Clients:
         kwargs: dict[str, Any] = {"region_name": self.home_region, "config": config}
         if self._endpoint_url:
             kwargs["endpoint_url"] = self._endpoint_url
-        return self.session.client(service, **kwargs)
+        return _with_read_timeout_cap(self.session.client(service, **kwargs))
 
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.home_region)
@@ -79,7 +100,7 @@ class Clients:
         kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
         if self._endpoint_url:
             kwargs["endpoint_url"] = self._endpoint_url
-        client = self.session.client(service, **kwargs)
+        client = _with_read_timeout_cap(self.session.client(service, **kwargs))
         if service == "s3control":
             client.meta.events.register("before-sign.s3-control", _strip_account_host_prefix)
         return client

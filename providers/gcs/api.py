@@ -31,6 +31,10 @@ class ProjectDenied(CredentialError):
     """The credentials may not list one project's buckets."""
 
 
+class ProjectUnlisted(ProjectDenied):
+    """One project's buckets could not be listed for another reason (server errors past retries)."""
+
+
 class GcsApi:
     """Read-only calls through a google-cloud-storage client (shared by worker threads)."""
 
@@ -48,12 +52,20 @@ class GcsApi:
         """Every bucket resource of ``project``, all pages.
 
         ``full`` includes ACLs (projection=full, which also needs storage.buckets.getIamPolicy);
-        when that is denied the list is repeated without them.
+        when that is denied the list is repeated without them. Any answer but 400/403/404 (a 5xx past
+        retries, say) raises :class:`ProjectUnlisted`, so the other projects go on.
         """
         errors = self._errors
         try:
             with self._run_wide():
-                return self._list(project, "full" if full else "noAcl")
+                try:
+                    return self._list(project, "full" if full else "noAcl")
+                except errors.RetryError as exc:
+                    cause = exc.cause
+                    if not isinstance(cause, errors.GoogleAPICallError) or isinstance(cause, errors.Unauthorized):
+                        raise
+                    raise ProjectUnlisted(f"gcs: project '{project}': Cloud Storage at {self.endpoint} kept answering "
+                                          f"HTTP {cause.code} for {self.timeout:g} s") from None
         except errors.Forbidden:
             if full:
                 return self.list_buckets(project, full=False)
@@ -62,6 +74,8 @@ class GcsApi:
         except (errors.NotFound, errors.BadRequest):
             raise ConfigError(f"gcs: project '{project}' not found (give the project id, not its name "
                               "or number)") from None
+        except errors.GoogleAPICallError as exc:
+            raise ProjectUnlisted(f"gcs: project '{project}': buckets.list answered HTTP {exc.code}") from None
 
     def _list(self, project: str, projection: str) -> list[dict[str, Any]]:
         pages = self.client.list_buckets(project=project, projection=projection, timeout=self.timeout,

@@ -21,14 +21,17 @@ from .api import GcsApi, ProjectDenied
 from .locations import location_code
 from .members import Home, external_members
 from .normalise import (
+    NEEDED_FIELDS,
     access_attributes,
     core_attributes,
     labels,
+    missing_fields,
     public_access_prevented,
     public_in_acl,
     public_in_policy,
     requester_pays,
     uniform_access,
+    unknown_facts,
 )
 from .schema import ACCESS, BUCKET, EXTERNAL
 
@@ -49,6 +52,8 @@ class Collector:
         self.allowed_domains = allowed_domains
         self.wants_access = plan.wants_group(BUCKET, ACCESS) or plan.wants_group(BUCKET, EXTERNAL)
         self.workers = max(1, plan.max_workers)
+        self.needed = (frozenset(a for names in NEEDED_FIELDS.values() for a in names) if plan.needs is None
+                       else plan.needs.get(BUCKET.name, frozenset()))
 
     def listed(self, projects: tuple[str, ...]) -> list[Resource]:
         """Every bucket of ``projects``; all listings finish before the first resource is returned.
@@ -61,18 +66,33 @@ class Collector:
         denied = [listing for listing in listings if isinstance(listing, ProjectDenied)]
         if denied and len(denied) == len(projects):
             raise denied[0]
-        resources: list[Resource] = []
+        items: list[tuple[str, Mapping[str, Any]]] = []
         for project, listing in zip(projects, listings, strict=True):
             if isinstance(listing, ProjectDenied):
                 self.report_problem(f"project {project}", str(listing).removeprefix("gcs: "))
                 continue
-            resources.extend(self.checked(project, bucket) for bucket in listing)
-        return resources
+            items.extend((project, bucket) for bucket in listing)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="gcs-get") as pool:
+            return list(pool.map(lambda item: self.completed(*item), items))
 
-    def checked(self, project: str, bucket: Mapping[str, Any]) -> Resource:
+    def completed(self, project: str, bucket: Mapping[str, Any]) -> Resource:
+        """:meth:`checked`, after a buckets.get when the listing item lacks fields a needed attribute reads.
+
+        When that get fails (a 403), those attributes are unknown, never judged from the absent fields.
+        """
+        lacking = [name for name in missing_fields(bucket) if self.needed & set(NEEDED_FIELDS[name])]
+        if not lacking or not isinstance(bucket.get("name"), str):
+            return self.checked(project, bucket)
+        try:
+            fetched = self.api.get_bucket(bucket["name"], full=self.wants_access, billing_project=project)
+        except CollectionError as exc:
+            return self.checked(project, bucket, cause=f" and buckets.get failed: {exc}")
+        return self.checked(project, fetched)
+
+    def checked(self, project: str, bucket: Mapping[str, Any], cause: str = "") -> Resource:
         """:meth:`resource`, or a bucket with unknown values when its listed metadata is malformed."""
         try:
-            return self.resource(project, bucket)
+            return self.resource(project, bucket, cause)
         except (KeyError, TypeError, ValueError) as exc:  # one odd bucket must not stop the scan of the others
             name = str(bucket.get("name") or "?") if isinstance(bucket, Mapping) else "?"
             return unreadable(project, name, CollectionError(
@@ -96,9 +116,11 @@ class Collector:
             return unreadable(project, name, exc)
         return self.checked(project, bucket)
 
-    def resource(self, project: str, bucket: Mapping[str, Any]) -> Resource:
+    def resource(self, project: str, bucket: Mapping[str, Any], cause: str = "") -> Resource:
+        """The bucket's resource; attributes whose field the bucket resource lacks are unknown (``cause`` says why)."""
         name = str(bucket["name"])
         reads = BucketReads(self.api, project, bucket)
+        unknown = unknown_facts(bucket, cause)
         return Resource(
             type=BUCKET.name,
             id=resource_id(project, name),
@@ -107,7 +129,8 @@ class Collector:
             account=project,
             region=location_code(bucket),
             tags=labels(bucket),
-            attributes=core_attributes(bucket),
+            attributes={k: v for k, v in core_attributes(bucket).items() if k not in unknown},
+            unknown=unknown,
             fetchers={ACCESS: partial(self.access, reads), EXTERNAL: partial(self.external, reads)},
             group_of=BUCKET.group_of,
         )

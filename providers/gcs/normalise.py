@@ -51,6 +51,27 @@ RAW_FIELDS: dict[str, tuple[tuple[str, ...], Any]] = {
 }
 
 
+#: Fields of the bucket resource that alone decide some attributes: field -> those attributes. A listing
+#: item without one of them is fetched again (buckets.get); still missing, the attributes are unknown.
+NEEDED_FIELDS: dict[str, tuple[str, ...]] = {
+    "location": ("location.region", "location.country", "location.jurisdiction", "replication.regions",
+                 "replication.jurisdictions"),
+    "iamConfiguration": ("access.public_access_blocked", "access.public", "access.public_via",
+                         "access.external_principals"),
+}
+
+
+def missing_fields(bucket: Mapping[str, Any]) -> list[str]:
+    """The :data:`NEEDED_FIELDS` the bucket resource lacks (or holds empty)."""
+    return [name for name in NEEDED_FIELDS if not bucket.get(name)]
+
+
+def unknown_facts(bucket: Mapping[str, Any], cause: str = "") -> dict[str, str]:
+    """Attribute -> reason, for the attributes whose field the bucket resource lacks."""
+    return {attribute: f"the bucket resource has no '{name}' field{cause}"
+            for name in missing_fields(bucket) for attribute in NEEDED_FIELDS[name]}
+
+
 def raw_attributes(bucket: Mapping[str, Any]) -> dict[str, Any]:
     values = {name: _at(bucket, path) for name, (path, _) in RAW_FIELDS.items()}
     values = {name: RAW_FIELDS[name][1](value) for name, value in values.items() if value is not None}

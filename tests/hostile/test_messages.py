@@ -20,7 +20,8 @@ def test_a_pseudonym_key_of_only_white_space_is_refused(cli, pack, snapshot, mon
     assert "POLICYCHECK_PSEUDONYM_KEY: set to only white space" in result.output
 
 
-@pytest.mark.parametrize("field", [{"service_account_impersonation_url": 3}, {"audience": 5},
+@pytest.mark.parametrize("field", [{"service_account_impersonation_url": 3}, {"audience": 5}, {"token_url": 5},
+                                   {"token_url": ["https://sts.googleapis.com/v1/token"]},
                                    {"credential_source": "file"}, {"credential_source": {"file": 7}}])
 def test_external_account_credentials_with_a_non_string_field(cli, tmp_path, field):
     info = {"type": "external_account", "audience": "//iam.googleapis.com/projects/1/locations/global/x",

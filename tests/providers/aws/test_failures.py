@@ -93,7 +93,7 @@ def test_throttling_beyond_retries_is_unknown(aws, collect, make_bucket, recorde
                        factory=recorder)
     value = bucket.get("encryption.at_rest")
     assert isinstance(value, Unknown)
-    assert value.reason == "throttled beyond retries (s3:GetEncryptionConfiguration)"
+    assert value.reason == "throttled beyond retries: SlowDown (s3:GetEncryptionConfiguration)"
     assert sum(1 for _, url in recorder.sends if url.endswith("?encryption")) == 2  # retried, then gave up
     assert len(retry_sleeps) == 1  # botocore backed off once before the retry
 
@@ -126,6 +126,28 @@ def test_read_timeout_is_unknown(aws, collect, make_bucket, recorder):
     value = bucket.get("retention.max_age_days")
     assert isinstance(value, Unknown) and value.reason.startswith("request failed: Read timeout")
     assert value.reason.endswith("(s3:GetLifecycleConfiguration)")
+
+
+def test_read_timeouts_get_fewer_attempts_than_throttling(aws, collect, make_bucket, recorder, retry_sleeps):
+    """Issue 13 item 6: a backend that never answers costs 2 attempts, not max_attempts (8) x read_timeout."""
+    make_bucket(aws, "stuck")
+    attempts = {"lifecycle": 0, "encryption": 0}
+
+    def time_out(request, **_):
+        attempts["lifecycle"] += 1
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    def slow_down(**kwargs):
+        attempts["encryption"] += 1
+        return _slow_down()
+
+    recorder.first_send_handlers.append(("before-send.s3.GetBucketLifecycleConfiguration", time_out))
+    recorder.first_send_handlers.append(("before-send.s3.GetBucketEncryption", slow_down))
+    [bucket] = collect({"regions": ["us-east-1"], "max_attempts": 5},
+                       {S3: {"retention.max_age_days", "encryption.at_rest"}}, factory=recorder)
+    assert isinstance(bucket.get("retention.max_age_days"), Unknown)
+    assert isinstance(bucket.get("encryption.at_rest"), Unknown)
+    assert attempts == {"lifecycle": 2, "encryption": 5}  # throttling keeps its full budget
 
 
 # -- credentials ----------------------------------------------------------------------------------
@@ -161,3 +183,32 @@ def test_unreachable_endpoint(monkeypatch, tmp_path):
     with pytest.raises(CredentialError) as caught:
         collect_all({"endpoint_url": f"http://127.0.0.1:{port}", "max_attempts": 1, "regions": ["eu-central-1"]})
     assert "cannot reach AWS" in str(caught.value) and str(port) in str(caught.value)
+
+
+def _sts_error(status, code, message):
+    """A before-send handler answering GetCallerIdentity with STS's documented query-protocol error body."""
+    body = (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>").encode()
+
+    def answer(**_):
+        return AWSResponse("https://sts.amazonaws.com/", status, {}, _Raw(body))
+    return answer
+
+
+@pytest.mark.parametrize(("status", "code", "message", "expected"), [
+    (400, "ExpiredToken", "The security token included in the request is expired",
+     "aws: the default credentials rejected by AWS STS: ExpiredToken: The security token included in the request "
+     "is expired"),
+    (500, "InternalError", "We encountered an internal error. Please try again.",
+     "aws: the default credentials could not be verified by AWS STS: InternalError: We encountered an internal "
+     "error. Please try again."),
+    (400, "Throttling", "Rate exceeded",
+     "aws: the default credentials could not be verified by AWS STS: throttled beyond retries: Throttling"),
+])
+def test_sts_errors_keep_their_code(aws, collect, recorder, status, code, message, expected):
+    """Issue 13 item 9: ExpiredToken, InternalError and Throttling are told apart, not all "credentials rejected"."""
+    recorder.first_send_handlers.append(("before-send.sts.GetCallerIdentity", _sts_error(status, code, message)))
+    with pytest.raises(CredentialError) as caught:
+        collect({"regions": ["us-east-1"], "max_attempts": 1}, {S3: {"encryption.at_rest"}}, factory=recorder)
+    assert str(caught.value) == expected

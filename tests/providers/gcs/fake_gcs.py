@@ -60,6 +60,13 @@ class FakeGcs:
     token_requests: int = 0
     require_token: bool = False
     unavailable: bool = False  # answer 503 to every API call
+    #: Project -> HTTP status buckets.list answers for it (e.g. 500), whatever else is set up.
+    list_errors: dict[str, int] = field(default_factory=dict)
+    #: Kinds of call (list, get, iam, acl) accepted and never answered, until stop() (a hung backend).
+    stall: set[str] = field(default_factory=set)
+    _release: threading.Event = field(default_factory=threading.Event)
+    #: Buckets that buckets.list shows with their identity fields only (buckets.get still shows all).
+    identity_only: set[str] = field(default_factory=set)
     page_size: int = 1000
     latency: float = 0.0
     #: Most requests the server was answering at the same moment (concurrency seen from the server side).
@@ -106,6 +113,7 @@ class FakeGcs:
         return self.url
 
     def stop(self) -> None:
+        self._release.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -129,6 +137,11 @@ class FakeGcs:
             self.requests.append(request)
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        if _kind(url.path) in self.stall:
+            self._release.wait(60)  # bounded: the connection is dropped unanswered at stop() or after a minute
+            with self._lock:
+                self._in_flight -= 1
+            return
         try:
             if self.latency:
                 time.sleep(self.latency)
@@ -159,6 +172,9 @@ class FakeGcs:
         project = query.get("project", "")
         if project not in self.projects:
             return HTTPStatus.NOT_FOUND, error_body(404, "The requested project was not found.", "notFound")
+        if project in self.list_errors:
+            code = self.list_errors[project]
+            return code, error_body(code, "Backend Error", "backendError")
         if ("storage.buckets.list", project) in self.denials:
             return denied("storage.buckets.list", "Google Cloud project")
         full = query.get("projection") == "full"
@@ -166,7 +182,8 @@ class FakeGcs:
             return denied("storage.buckets.getIamPolicy", "Google Cloud project")
         size = min(int(query.get("maxResults", self.page_size)), self.page_size)
         start = int(query.get("pageToken", "0"))
-        items = [_projected(b, full) for b in self.projects[project][start:start + size]]
+        items = [_identity(b) if b["name"] in self.identity_only else _projected(b, full)
+                 for b in self.projects[project][start:start + size]]
         body: dict[str, Any] = {"kind": "storage#buckets", "items": items}
         if start + size < len(self.projects[project]):
             body["nextPageToken"] = str(start + size)
@@ -228,6 +245,11 @@ def _unbilled(bucket: dict[str, Any], query: dict[str, str]) -> bool:
 
 def _projected(bucket: dict[str, Any], full: bool) -> dict[str, Any]:
     return dict(bucket) if full else {k: v for k, v in bucket.items() if k not in ACL_KEYS}
+
+
+def _identity(bucket: dict[str, Any]) -> dict[str, Any]:
+    """A listing item with the identity fields only (as a ``fields=`` mask or a degraded answer gives it)."""
+    return {k: v for k, v in bucket.items() if k in ("kind", "id", "selfLink", "name", "projectNumber", "etag")}
 
 
 def _kind(path: str) -> str:

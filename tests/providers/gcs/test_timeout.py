@@ -1,0 +1,113 @@
+"""Issue 13 item 6: ``--timeout`` bounds the whole scan against backends that accept and never answer.
+
+The CLI runs as a real process (it ends without joining threads stuck in a read); the servers run
+in this process on 127.0.0.1 and release their connections when the test ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from policycheck import cli
+
+PROJECT = "acme-support"
+LIMIT = 3
+POLICY = """\
+apiVersion: policycheck/v1
+kind: PolicyPack
+metadata: {name: gcs-timeout-test, version: "1.0.0"}
+rules:
+  - id: T-PUBLIC
+    title: Buckets are not public
+    severity: high
+    resources: [gcp.storage.bucket]
+    require: {attr: access.public, equals: false}
+    references: ["GDPR Art. 32"]
+    remediation: Remove public IAM grants.
+"""
+INHERITED = {"uniformBucketLevelAccess": {"enabled": True}, "publicAccessPrevention": "inherited"}
+
+
+def run_scan(tmp_path, endpoint: str) -> tuple[subprocess.CompletedProcess, float, dict | None]:
+    policy, report = tmp_path / "policy.yaml", tmp_path / "report.json"
+    policy.write_text(POLICY, encoding="utf-8")
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": endpoint, "POLICYCHECK_EVALUATION_DATE": "2026-05-01"}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "policycheck", "scan", "--policy", str(policy), "--provider", "gcs",
+                           "--project", PROJECT, "--format", "json", "--output", str(report), "--timeout", str(LIMIT)],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    return done, elapsed, json.loads(report.read_text()) if report.exists() else None
+
+
+def test_lazy_reads_that_never_answer_are_error_timed_out(fake_gcs, gcs_data, tmp_path):
+    for name in ("cs-tickets-de", "cs-chat-de", "cs-exports-de"):
+        fake_gcs.add(PROJECT, gcs_data.bucket(name, iamConfiguration=INHERITED))
+    fake_gcs.stall = {"iam"}
+    done, elapsed, report = run_scan(tmp_path, fake_gcs.url)
+    assert done.returncode == 1, done.stderr
+    assert elapsed < LIMIT + 6  # interpreter start-up included; without the limit: minutes of retries
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert report is not None
+    results = {f["resource"]["name"]: (f["result"], f["message"]) for f in report["findings"]}
+    assert set(results) == {"cs-tickets-de", "cs-chat-de", "cs-exports-de"}
+    for result, message in results.values():
+        assert result == "error" and message.startswith(f"timed out (--timeout {LIMIT} s)")
+    assert any(p["scope"] == "run" and "timed out" in p["message"] for p in report["collection_problems"])
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts connections on 127.0.0.1 and never answers; stops itself after 60 s at the latest."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+def test_listing_that_never_answers_is_a_collection_problem(silent_server, tmp_path):
+    done, elapsed, report = run_scan(tmp_path, silent_server)
+    assert done.returncode == 1, done.stderr
+    assert elapsed < LIMIT + 6
+    assert report is not None and report["findings"] == []
+    scopes = {(p["provider"], p["scope"]): p["message"] for p in report["collection_problems"]}
+    assert scopes[("gcs", "collection")].startswith(f"timed out (--timeout {LIMIT} s) while listing")
+    assert ("policycheck", "run") in scopes
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.05)
+    count = [1200]
+    with cli._progress_lines(count, time.monotonic):
+        time.sleep(0.2)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) >= 2
+    assert all(line.startswith("policycheck: 1200 resources evaluated, ") and line.endswith(" s") for line in lines)
