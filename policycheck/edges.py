@@ -20,6 +20,10 @@ __all__ = ["EdgeWatch"]
 SHOWN = 3
 
 
+#: How the note of an empty run begins (merge drops it from shards when the whole run scanned something).
+EMPTY_RUN = "no resources were scanned"
+
+
 @dataclass
 class EdgeWatch:
     """Watches the resources of one run (called from the thread that streams them)."""
@@ -44,13 +48,19 @@ class EdgeWatch:
         else:
             self.seen.add(key)
 
+    @staticmethod
+    def is_empty_run(problem: CollectionProblem) -> bool:
+        """``problem`` is the "no resources were scanned" note of a run (a shard's holds only for that shard)."""
+        return (problem.provider, problem.scope) == ("policycheck", "run") and \
+            problem.message.startswith(EMPTY_RUN)
+
     def warnings(self, *, fail_on_empty: bool = False) -> list[CollectionProblem]:
         """The edges seen, as warnings (an empty run is an error with ``fail_on_empty``)."""
         found = []
         if not self.count:
             found.append(CollectionProblem(
-                "policycheck", "run", "no resources were scanned: check the providers' scope, credentials and "
-                "inventory files" + ("" if fail_on_empty else " (--fail-on-empty makes this fail the run)"),
+                "policycheck", "run", f"{EMPTY_RUN}: check the providers' scope, credentials and inventory files"
+                + ("" if fail_on_empty else " (--fail-on-empty makes this fail the run)"),
                 "error" if fail_on_empty else "warning"))
         for (provider, kind), number in sorted(self.unknown_types.items()):
             found.append(CollectionProblem(provider, kind, f"{number} resource(s) of unknown type '{kind}': no rule "

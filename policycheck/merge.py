@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .edges import EdgeWatch
 from .errors import InputError
 from .report import FAILING_RESULTS, Report, SkippedRule
 from .report_file import read_report
@@ -74,7 +75,9 @@ def merge_reports(shards: Sequence[tuple[str, Report]]) -> Report:
         evaluated_on=first.evaluated_on, resources_by_type=dict(resources),
         waivers_active=sorted({w.id: w for r in reports for w in r.waivers_active}.values(), key=_place),
         waivers_expired=sorted({w.id: w for r in reports for w in r.waivers_expired}.values(), key=_place),
-        problems=sorted({p for r in reports for p in r.problems}),  # every shard lists what all of them could not
+        # every shard lists what all of them could not read; an empty shard of a non-empty run is no problem
+        problems=sorted({p for r in reports for p in r.problems
+                         if not (EdgeWatch.is_empty_run(p) and resources.total() > 0)}),
         tally=tally, sources=first.sources, omitted_passes=sum(r.omitted_passes for r in reports),
         version=first.version, skipped=[SkippedRule(*key, count) for key, count in sorted(skipped.items())],
     )
