@@ -140,7 +140,8 @@ class AwsProvider(Provider):
         for collector in wanted:
             found |= actions(collector.spec, plan)
         if self.settings.source != "api" and any(c.spec is s3.SPEC for c in wanted):
-            found.update(a.action for a in s3_config.APIS)
+            found.update(a.action for a in (s3_config.AGGREGATE_APIS if self.settings.config_aggregator
+                                            else s3_config.APIS))
         if any(c.regional for c in wanted) and not self.settings.regions:
             found.add(DESCRIBE_REGIONS.action)
         if wanted and (self.settings.role_arns or self.settings.org_role):

@@ -22,7 +22,7 @@ from .cloudtrail import APIS as TRAIL_APIS
 from .cloudtrail import logs_reads
 from .groups import Group, TypeSpec, fetchers, resource_type
 from .s3_access import ALL_BLOCKED, acl_external_grants, acl_public_grants, effective_block
-from .s3_config import Item, recorded
+from .s3_config import Aggregated, Item, Unreachable, aggregated, recorded
 from .s3_exposure import ACCESS_POINT_APIS, POLICY_STATUS, Exposure, access_point_exposure, cross_check
 from .s3_lifecycle import expiration_days, has_expiry, noncurrent_days
 from .s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
@@ -336,7 +336,57 @@ SPEC = TypeSpec(S3_BUCKET, GROUPS, (LIST_BUCKETS, LOCATION))
 
 # -- listing ---------------------------------------------------------------------------------
 def list_buckets(scope: Scope, region: str | None = None) -> Iterator[Resource]:
-    """Every bucket of the account (in the configured regions), with lazy fetchers for the plan's groups."""
+    """Every bucket of the account (in the configured regions), with lazy fetchers for the plan's groups;
+    with a Config aggregator, every bucket of the aggregator's accounts."""
+    inventory = scope.inventory
+    if inventory is not None and inventory.active and inventory.aggregator:
+        try:
+            found = aggregated(scope.client("config"), inventory.aggregator, scope.regions)
+        except CollectionError as exc:
+            if inventory.source == "config":
+                raise CollectionError(f"AWS Config aggregator {inventory.aggregator}: {exc.reason}",
+                                      action=exc.action) from exc
+        else:
+            yield from _aggregated_buckets(scope, found)
+            return
+    yield from _listed_buckets(scope)
+
+
+def _aggregated_buckets(scope: Scope, found: Aggregated) -> Iterator[Resource]:
+    """The aggregator's buckets; a member account's are read from Config alone (no role is assumed)."""
+    regions: dict[str, dict[str, str | None]] = {}
+    for account, bucket_region, name in found.buckets:
+        regions.setdefault(account, {})[name] = bucket_region
+    scopes = {scope.account: scope}
+    for account, bucket_region, name in found.buckets:
+        if account not in scopes:
+            scopes[account] = _member_scope(scope, account)
+            _seed_account_block(scopes[account], found.account_blocks.get(account))
+        member = scopes[account]
+        if member.owns(bucket_id(member, name)):
+            yield _resource(member, name, bucket_region, regions[account], None, found.items.get((account, name)))
+
+
+def _seed_account_block(scope: Scope, item: Item | None) -> None:
+    """A member's account-wide public access block from its fresh Config item (else it stays unknown)."""
+    if item is None or "account_block" not in item.answers or not (scope.inventory and scope.inventory.fresh(item)):
+        return
+    answer: dict[str, Any] = item.answers["account_block"]
+    scope.cache.get((scope.account, None, ACCOUNT_BLOCK.operation), lambda: answer)
+
+
+def _member_scope(scope: Scope, account: str) -> Scope:
+    from dataclasses import replace
+
+    from .accounts import Target
+
+    name = scope.inventory.aggregator if scope.inventory else None
+    reason = f"not in a fresh AWS Config item, and account {account} is read only through aggregator {name}"
+    clients: Any = Unreachable(scope.target.clients.home_region, reason)
+    return replace(scope, target=Target(account, scope.partition, f"{account} via {name}", clients))
+
+
+def _listed_buckets(scope: Scope) -> Iterator[Resource]:
     client = scope.client("s3")
     listed = paginate(client, LIST_BUCKETS, "Buckets", "ContinuationToken", "ContinuationToken", MaxBuckets=10000)
     names = [b["Name"] for b in listed if scope.owns(bucket_id(scope, b["Name"]))]  # a shard's own buckets

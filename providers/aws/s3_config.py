@@ -103,7 +103,7 @@ def to_item(raw: Mapping[str, Any]) -> Item | None:
             answers[answer] = translate(decode(supplementary[key]))
         except (Unreadable, ValueError, TypeError, KeyError, AttributeError):
             continue  # not recorded in a shape we know: the live API answers instead
-    name = raw.get("resourceName") or raw.get("resourceId") or ""
+    name = str(raw.get("resourceName") or raw.get("resourceId") or "")
     return Item(name, str(raw.get("accountId") or ""), str(raw.get("awsRegion") or ""),
                 captured.astimezone(dt.UTC), answers)
 
@@ -242,3 +242,84 @@ TRANSLATIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "ServerSideEncryptionConfiguration": ("encryption", _encryption),
     "BucketTaggingConfiguration": ("tagging", _tagging),
 }
+
+
+# -- an organisation aggregator -----------------------------------------------------------------
+ACCOUNT_BLOCK_TYPE = "AWS::S3::AccountPublicAccessBlock"
+IDENTIFIER_KEYS = ("SourceAccountId", "SourceRegion", "ResourceId", "ResourceType")
+
+
+@dataclass(frozen=True)
+class Aggregated:
+    """What an aggregator holds: every bucket it lists (account, region, name), their items, account blocks."""
+
+    buckets: list[tuple[str, str, str]]
+    items: dict[tuple[str, str], Item]  # (account, bucket name) -> item
+    account_blocks: dict[str, Item]  # account -> its AWS::S3::AccountPublicAccessBlock item
+
+
+def aggregated(client: Any, aggregator: str, regions: Iterable[str]) -> Aggregated:
+    """Every bucket of the aggregator's accounts (in ``regions``, if any) with its item, 100 per request."""
+    only = set(regions)
+    listed = [i for i in _identifiers(client, aggregator, RESOURCE_TYPE) if not only or i["SourceRegion"] in only]
+    items = {(item.account, item.name): item for item in _batch(client, aggregator, listed)}
+    blocks = {item.account: item for item in _batch(client, aggregator, _identifiers(client, aggregator,
+                                                                                      ACCOUNT_BLOCK_TYPE))}
+    buckets = [(i["SourceAccountId"], i["SourceRegion"], i.get("ResourceName") or i["ResourceId"]) for i in listed]
+    return Aggregated(buckets, items, blocks)
+
+
+def account_block(item: Item) -> dict[str, Any] | None:
+    """The account's public access block as s3control GetPublicAccessBlock answers it."""
+    return item.answers.get("account_block")
+
+
+def _identifiers(client: Any, aggregator: str, resource_type: str) -> list[dict[str, Any]]:
+    from .calls import paginate
+
+    return paginate(client, LIST_AGGREGATE, "ResourceIdentifiers", "NextToken", "NextToken",
+                    ConfigurationAggregatorName=aggregator, ResourceType=resource_type, Limit=100)
+
+
+def _batch(client: Any, aggregator: str, identifiers: list[dict[str, Any]]) -> list[Item]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for identifier in identifiers:  # an account-wide type is listed once per region
+        key = (identifier["SourceAccountId"], identifier["ResourceId"])
+        if key not in seen:
+            seen.add(key)
+            unique.append({k: identifier[k] for k in IDENTIFIER_KEYS})
+    found = []
+    for start in range(0, len(unique), BATCH):
+        answer = call(client, BATCH_GET_AGGREGATE, ConfigurationAggregatorName=aggregator,
+                      ResourceIdentifiers=unique[start:start + BATCH]) or {}
+        for raw in answer.get("BaseConfigurationItems") or []:
+            item = _account_block_item(raw) if raw.get("resourceType") == ACCOUNT_BLOCK_TYPE else to_item(raw)
+            if item is not None:
+                found.append(item)
+    return found
+
+
+def _account_block_item(raw: Mapping[str, Any]) -> Item | None:
+    item = to_item({**raw, "supplementaryConfiguration": {}})
+    if item is None:
+        return None
+    try:
+        answers = {"account_block": _block(decode(raw.get("configuration")))}
+    except (Unreadable, ValueError, TypeError, KeyError, AttributeError):
+        answers = {}
+    return Item(item.name, item.account, item.region, item.captured, answers)
+
+
+class Unreachable:
+    """The clients of an account read only through an aggregator: no live request is possible, so whatever
+    its Config items do not hold (fresh) stays unknown."""
+
+    def __init__(self, home_region: str, reason: str):
+        self.home_region = home_region
+        self.reason = reason
+
+    def __call__(self, service: str, region: str | None = None) -> Any:
+        from policycheck.errors import CollectionError
+
+        raise CollectionError(self.reason)

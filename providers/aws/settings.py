@@ -72,6 +72,12 @@ class AwsSettings(Settings):
         A region counts as known when the shipped region table or botocore's endpoint data has it,
         so a region AWS opens before our table is updated still works.
         """
+        if self.config_aggregator and self.source == "api":
+            raise ConfigError("--config-aggregator reads AWS Config; give --aws-source config or auto too",
+                              source="--config-aggregator")
+        if self.config_aggregator and (self.org_role or self.role_arns):
+            raise ConfigError("--config-aggregator reads every member account from one account; drop --org-role and "
+                              "--role-arn", source="--config-aggregator")
         if self.ous and not self.org_role:
             raise ConfigError("--ou narrows the accounts of --org-role; give --org-role ROLE too", source="--ou")
         table = set(known_regions("aws"))

@@ -264,3 +264,81 @@ def test_unknown_attributes_stay_unknown_not_a_pass(aws, collect, recorder, rest
     policy_accounts, tags = scan()
     assert policy_accounts == []  # from Config: the denied GetBucketPolicy is never asked
     assert isinstance(tags, Unknown) and "s3:GetBucketTagging" in tags.reason
+
+
+# -- an organisation aggregator (moto aggregates the caller's own account) -------------------------
+MEMBER = "210987654321"
+
+
+def aggregator(session):
+    session.client("config").put_configuration_aggregator(ConfigurationAggregatorName="org", AccountAggregationSources=[
+        {"AccountIds": ["123456789012"], "AllAwsRegions": True}])
+
+
+def test_an_aggregator_gives_the_same_attributes_in_a_few_requests(aws, collect, make_bucket, recorder):
+    for n in range(40):
+        kept_bucket(aws, f"tickets-{n:02}")
+    aggregator(aws)
+    live = collect(REGIONS, {S3: CONFIG_HELD})
+    recorded = collect(config(config_aggregator="org"), {S3: CONFIG_HELD}, factory=recorder)
+    assert facts(recorded) == facts(live) and len(recorded) == 40
+    assert {r.get("raw.collected_from") for r in recorded} == {"config"}
+    assert sorted(set(recorder.operations("config"))) == ["BatchGetAggregateResourceConfig",
+                                                          "ListAggregateDiscoveredResources"]
+    assert s3_gets(recorder) == [] and "ListBuckets" not in recorder.operations("s3")
+    assert len(recorder.calls) / 40 < 0.2, recorder.calls
+
+
+def test_a_member_account_is_read_from_config_alone_and_what_it_lacks_stays_unknown(aws, collect, make_bucket,
+                                                                                    recorder, monkeypatch):
+    """moto aggregates only the caller's account: its answer is relabelled as a member's, as AWS gives it."""
+    from policycheck.providers.aws import s3, s3_config
+
+    kept_bucket(aws, "member-data")
+    aggregator(aws)
+
+    def as_member(client, name, regions):
+        found = s3_config.aggregated(client, name, regions)
+        return s3_config.Aggregated([(MEMBER, r, n) for _, r, n in found.buckets],
+                                    {(MEMBER, n): i for (_, n), i in found.items.items()}, {})
+
+    monkeypatch.setattr(s3, "aggregated", as_member)
+    [bucket] = collect(config(config_aggregator="org"), {S3: {"tags.any", "raw.lifecycle_expiration_days",
+                                                              "encryption.at_rest", "access.public_access_blocked"}},
+                       factory=recorder)
+    assert bucket.account == MEMBER and bucket.id == f"arn:aws:s3::{MEMBER}:member-data"
+    assert bucket.get("tags.data") == "tickets" and bucket.get("raw.lifecycle_expiration_days") == 90
+    at_rest = bucket.get("encryption.at_rest")  # moto's item holds no encryption, and no role is assumed
+    assert isinstance(at_rest, Unknown) and f"account {MEMBER} is read only through aggregator org" in at_rest.reason
+    assert isinstance(bucket.get("access.public_access_blocked"), Unknown)  # the member's account block is unknown
+    assert recorder.operations("s3") == [] and recorder.operations("s3control") == []
+    assert "AssumeRole" not in recorder.operations("sts")
+
+
+def test_an_unknown_aggregator_is_a_collection_problem(aws, collect, make_bucket):
+    make_bucket(aws, "tickets")
+    context = ProviderContext()
+    assert collect(config(config_aggregator="missing"), {S3: {"tags.any"}}, context=context) == []
+    [problem] = context.problems
+    assert "AWS Config aggregator missing: NoSuchConfigurationAggregatorException" in problem.message
+
+
+def test_an_unknown_aggregator_means_the_live_api_with_auto(aws, collect, make_bucket):
+    make_bucket(aws, "tickets", tags={"data": "x"})
+    context = ProviderContext()
+    [bucket] = collect(config("auto", config_aggregator="missing"), {S3: {"tags.any"}}, context=context)
+    assert context.problems == [] and bucket.get("tags.data") == "x"  # the scanning account's own buckets, listed
+
+
+@pytest.mark.parametrize("settings", [{"config_aggregator": "org"},
+                                      {"config_aggregator": "org", "source": "config", "org_role": "Audit"}])
+def test_an_aggregator_needs_config_and_no_roles(settings):
+    with pytest.raises(ConfigError, match="--config-aggregator"):
+        AwsProvider(settings, ProviderContext())
+
+
+def test_permissions_name_the_aggregate_reads():
+    plan = CollectPlan(needs={S3: frozenset({"tags.any"})})
+    actions = AwsProvider(config(config_aggregator="org"), ProviderContext()).permissions(plan)
+    assert {"config:ListAggregateDiscoveredResources", "config:BatchGetAggregateResourceConfig"} <= set(actions)
+    assert "config:BatchGetResourceConfig" not in actions
