@@ -228,6 +228,23 @@ def test_public_grants_and_absent_settings_translate_to_their_api_meaning():
     assert answers["policy"] is None and answers["logging"] == {}
 
 
+def test_documented_lifecycle_rules_keep_their_scope_and_days():
+    """Unset day counts are -1 in Config's lifecycle rules (moto records every noncurrent expiry so)."""
+    rules = to_item(item(BucketLifecycleConfiguration={"rules": [
+        {"id": "all", "status": "Enabled", "expirationInDays": 365, "noncurrentVersionExpirationInDays": 30,
+         "filter": {"predicate": None}},
+        {"id": "keep", "status": "Enabled", "expirationInDays": -1,
+         "noncurrentVersionExpiration": {"noncurrentDays": 7, "newerNoncurrentVersions": 3},
+         "filter": {"predicate": {"type": "LifecycleTagPredicate", "tag": {"key": "tmp", "value": "1"}}}},
+        {"id": "old", "status": "Disabled", "prefix": "logs/", "expirationInDays": 1}]})).answers["lifecycle"]
+    assert rules == {"Rules": [
+        {"ID": "all", "Status": "Enabled", "Expiration": {"Days": 365}, "NoncurrentVersionExpiration": {
+            "NoncurrentDays": 30}},
+        {"ID": "keep", "Status": "Enabled", "Filter": {"Tag": {"Key": "tmp", "Value": "1"}},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 7, "NewerNoncurrentVersions": 3}},
+        {"ID": "old", "Status": "Disabled", "Prefix": "logs/", "Expiration": {"Days": 1}}]}
+
+
 @pytest.mark.parametrize("supplementary", [
     {"AccessControlList": {"grantList": [{"grantee": {"typeIdentifier": "emailAddress"}, "permission": "Read"}]}},
     {"BucketLifecycleConfiguration": {"rules": [{"status": "Enabled", "expirationInDays": 1,
