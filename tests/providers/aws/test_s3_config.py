@@ -88,7 +88,7 @@ def test_forty_buckets_cost_under_a_fifth_of_a_request_each(aws, collect, record
     recorded = collect(config(), {S3: CONFIG_HELD}, factory=recorder)
     assert facts(recorded) == facts(live)
     per_bucket = len(recorder.calls) / 40
-    assert per_bucket < 0.2, recorder.calls  # ListBuckets, one BatchGetResourceConfig, the account's block
+    assert per_bucket < 0.2, recorder.calls  # caller, ListBuckets, a BatchGetResourceConfig, account block
     assert recorder.operations("config") == ["BatchGetResourceConfig"]
     assert s3_gets(recorder) == []
     assert len(live_recorder.calls) / 40 > 5  # the live API: location, tags, block, ACL, policy, lifecycle, logging
