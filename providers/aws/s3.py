@@ -341,7 +341,8 @@ def list_buckets(scope: Scope, region: str | None = None) -> Iterator[Resource]:
     inventory = scope.inventory
     if inventory is not None and inventory.active and inventory.aggregator:
         try:
-            found = aggregated(scope.client("config"), inventory.aggregator, scope.regions)
+            found = aggregated(scope.client("config"), inventory.aggregator, scope.regions,
+                               lambda account, name: scope.owns(f"arn:{scope.partition}:s3::{account}:{name}"))
         except CollectionError as exc:
             if inventory.source == "config":
                 raise CollectionError(f"AWS Config aggregator {inventory.aggregator}: {exc.reason}",
@@ -362,9 +363,7 @@ def _aggregated_buckets(scope: Scope, found: Aggregated) -> Iterator[Resource]:
         if account not in scopes:
             scopes[account] = _member_scope(scope, account)
             _seed_account_block(scopes[account], found.account_blocks.get(account))
-        member = scopes[account]
-        if member.owns(bucket_id(member, name)):
-            yield _resource(member, name, bucket_region, regions[account], None, found.items.get((account, name)))
+        yield _resource(scopes[account], name, bucket_region, regions[account], None, found.items.get((account, name)))
 
 
 def _seed_account_block(scope: Scope, item: Item | None) -> None:

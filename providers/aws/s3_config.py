@@ -258,10 +258,13 @@ class Aggregated:
     account_blocks: dict[str, Item]  # account -> its AWS::S3::AccountPublicAccessBlock item
 
 
-def aggregated(client: Any, aggregator: str, regions: Iterable[str]) -> Aggregated:
-    """Every bucket of the aggregator's accounts (in ``regions``, if any) with its item, 100 per request."""
+def aggregated(client: Any, aggregator: str, regions: Iterable[str],
+               keep: Callable[[str, str], bool] = lambda account, name: True) -> Aggregated:
+    """Every bucket of the aggregator's accounts (in ``regions``, if any; those ``keep`` keeps: a shard's own)
+    with its item, 100 per request."""
     only = set(regions)
-    listed = [i for i in _identifiers(client, aggregator, RESOURCE_TYPE) if not only or i["SourceRegion"] in only]
+    listed = [i for i in _identifiers(client, aggregator, RESOURCE_TYPE) if (not only or i["SourceRegion"] in only)
+              and keep(i["SourceAccountId"], i.get("ResourceName") or i["ResourceId"])]
     items = {(item.account, item.name): item for item in _batch(client, aggregator, listed)}
     blocks = {item.account: item for item in _batch(client, aggregator, _identifiers(client, aggregator,
                                                                                       ACCOUNT_BLOCK_TYPE))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 
 import pytest
 from moto.core import set_initial_no_auth_action_count
@@ -314,8 +315,8 @@ def test_a_member_account_is_read_from_config_alone_and_what_it_lacks_stays_unkn
     kept_bucket(aws, "member-data")
     aggregator(aws)
 
-    def as_member(client, name, regions):
-        found = s3_config.aggregated(client, name, regions)
+    def as_member(client, name, regions, keep):
+        found = s3_config.aggregated(client, name, regions, keep)
         return s3_config.Aggregated([(MEMBER, r, n) for _, r, n in found.buckets],
                                     {(MEMBER, n): i for (_, n), i in found.items.items()}, {})
 
@@ -359,3 +360,27 @@ def test_permissions_name_the_aggregate_reads():
     actions = AwsProvider(config(config_aggregator="org"), ProviderContext()).permissions(plan)
     assert {"config:ListAggregateDiscoveredResources", "config:BatchGetAggregateResourceConfig"} <= set(actions)
     assert "config:BatchGetResourceConfig" not in actions
+
+
+def count_identifiers(sent, params, **_):
+    sent.append(len(params["ResourceIdentifiers"]))
+
+
+def test_aggregator_shards_read_only_their_own_items_and_add_up_to_the_whole(aws, collect, recorder):
+    from policycheck.shard import Shard
+
+    for n in range(12):
+        kept_bucket(aws, f"tickets-{n:02}")
+    aggregator(aws)
+    whole = facts(collect(config(config_aggregator="org"), {S3: CONFIG_HELD}))
+    parts: dict = {}
+    for index in (1, 2, 3):
+        counted = type(recorder)()
+        sent: list[int] = []
+        counted.first_send_handlers.append(("before-parameter-build.config.BatchGetAggregateResourceConfig",
+                                            partial(count_identifiers, sent)))
+        shard = facts(collect(config(config_aggregator="org"), {S3: CONFIG_HELD}, factory=counted,
+                              context=ProviderContext(shard=Shard(index, 3))))
+        assert sum(sent) == len(shard) and not set(shard) & set(parts)  # only the shard's own items are read
+        parts.update(shard)
+    assert parts == whole and len(whole) == 12
