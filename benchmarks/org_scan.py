@@ -9,8 +9,11 @@ made, counted by the server, divided by the buckets), and the peak RSS of each s
 checks that the merge of every sharded run equals the unsharded report (fingerprints, results,
 summary). The server adds ``--latency-ms`` before answering each request, as a remote API does.
 
-Requests per bucket here are those of ``--aws-source api`` (six and more Get calls per bucket, plus
-the role assumptions and listings); the AWS Config source of issue 16 is not built yet.
+``--source config`` scans with ``--aws-source config`` (each account's AWS Config items, 100 buckets per
+``BatchGetResourceConfig``) and checks that its unsharded report equals the ``--aws-source api`` one.
+moto's Config records a bucket's policy, ACL, public access block, tags, lifecycle and logging but not its
+encryption, versioning, replication or Object Lock, so those calls still go to S3 per bucket here; the
+Config-held attributes alone are measured in ``tests/providers/aws/test_s3_config.py``.
 """
 
 from __future__ import annotations
@@ -95,18 +98,19 @@ def requests(url: str, reset: bool = False) -> int:
         return sum(json.load(answer)["services"].values())
 
 
-def run_shards(url: str, folder: Path, count: int) -> dict[str, Any]:
+def run_shards(url: str, folder: Path, count: int, source: str = "api", tag: str = "") -> dict[str, Any]:
     """Run shards 1..count as parallel processes; wall time, requests, each process's peak RSS."""
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": url, "AWS_CONFIG_FILE": os.devnull,
            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
     requests(url, reset=True)
-    names = [folder / (f"n{count}-shard-{i}.json" if count > 1 else "whole.json") for i in range(1, count + 1)]
+    names = [folder / (f"{tag}n{count}-shard-{i}.json" if count > 1 else f"{tag}whole.json")
+             for i in range(1, count + 1)]
     started = time.perf_counter()
     processes = []
     for index, name in enumerate(names, 1):
         command = [sys.executable, "-m", "policycheck", "scan", "--provider", "aws", "--org-role", ROLE, "--region",
-                   "us-east-1", "--evaluation-date", "2026-11-02", "-f", f"json={name}"]
+                   "us-east-1", "--evaluation-date", "2026-11-02", "--aws-source", source, "-f", f"json={name}"]
         if count > 1:
             command += ["--shard", f"{index}/{count}"]
         processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
@@ -121,7 +125,7 @@ def run_shards(url: str, folder: Path, count: int) -> dict[str, Any]:
     made = requests(url)
     if count > 1:
         subprocess.run([sys.executable, "-m", "policycheck", "merge", *map(str, names), "-o",
-                        str(folder / f"n{count}-merged.json")], check=False, stdout=subprocess.DEVNULL)
+                        str(folder / f"{tag}n{count}-merged.json")], check=False, stdout=subprocess.DEVNULL)
     return {"count": count, "wall": wall, "requests": made, "rss": rss}
 
 
@@ -138,6 +142,7 @@ def main() -> int:
     parser.add_argument("--buckets", type=int, default=40, help="buckets per account")
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--shards", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--source", choices=("api", "config"), default="api", help="--aws-source of the scans")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--build", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -172,7 +177,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             for count in sorted(set(args.shards)):
-                outcome = run_shards(url, folder, count)
+                outcome = run_shards(url, folder, count, args.source)
                 rss = ", ".join(f"{r:.0f}" for r in outcome["rss"])
                 print(f"  shards {count}: wall {outcome['wall']:6.1f} s   requests {outcome['requests']:6d} "
                       f"({outcome['requests'] / total:.2f} per bucket)   peak RSS per process (MiB): {rss}")
@@ -183,6 +188,14 @@ def main() -> int:
                     print(f"  merge of {count} shards equals the unsharded report: {same}")
                     if not same:
                         return 1
+            if args.source != "api" and 1 in args.shards:
+                outcome = run_shards(url, folder, 1, "api", tag="api-")
+                print(f"  --aws-source api: wall {outcome['wall']:6.1f} s   requests {outcome['requests']:6d} "
+                      f"({outcome['requests'] / total:.2f} per bucket)")
+                same = comparable(folder / "api-whole.json") == comparable(folder / "whole.json")
+                print(f"  --aws-source {args.source} report equals the --aws-source api report: {same}")
+                if not same:
+                    return 1
     finally:
         server.terminate()
         server.wait(timeout=10)

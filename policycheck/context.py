@@ -62,7 +62,7 @@ class RunContext:
         """What provider ``name`` gets of the run (its own list of collection problems)."""
         return ProviderContext(provider=name, evaluation_date=self.evaluation_date,
                                reveal_identities=self.reveal_identities, pseudonym_key=self.pseudonym_key or b"",
-                               workers=self.workers, shard=self.shard or WHOLE)
+                               workers=self.workers, shard=self.shard or WHOLE, clock=self.clock)
 
     @cached_property
     def pseudonymiser(self) -> Pseudonymiser:

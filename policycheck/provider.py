@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -88,6 +88,8 @@ class ProviderContext:
     shard: Shard = WHOLE
     partition: str = RESOURCE_ID
     partitioned: bool = False
+    #: The run's clock (UTC), for freshness checks such as AWS Config's capture times.
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC), compare=False, repr=False)
 
     def owns(self, key: str) -> bool:
         """The run's shard does the unit or resource ``key`` (always true without sharding)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -108,6 +108,12 @@ class Answers:
         self._fetch = fetch
         self._cache: dict[str, tuple[bool, Any]] = {}
         self._lock = threading.Lock()
+
+    def seed(self, answers: Mapping[str, Any]) -> None:
+        """Answers already known from elsewhere (an AWS Config item): these are not requested."""
+        with self._lock:
+            for key, value in answers.items():
+                self._cache.setdefault(key, (True, value))
 
     def __getitem__(self, key: str) -> Any:
         with self._lock:

@@ -7,6 +7,7 @@ decide which calls are made, and only for resources in a rule's scope.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import queue
 import threading
@@ -21,7 +22,7 @@ from policycheck.model import Resource
 from policycheck.provider import CollectPlan, Provider, ProviderContext
 from policycheck.shard import RESOURCE_ID
 
-from . import dynamodb, rds, s3
+from . import dynamodb, rds, s3, s3_config
 from .calls import SharedCache, api, call
 from .groups import TypeSpec, actions
 from .scope import Scope, _everything
@@ -80,14 +81,20 @@ class AwsProvider(Provider):
                                   self.context.report_problem, select=self._shard_accounts)
         owns = self.context.owns if self.context.partition == RESOURCE_ID else _everything
         cache = SharedCache()
+        inventory = self._inventory()
         units: list[tuple[Collector, Scope, str | None]] = []
         for target in targets:
-            scope = Scope(target, plan, cache, settings.regions, owns)
+            scope = Scope(target, plan, cache, settings.regions, owns, inventory)
             regions = self._regions(scope) if any(c.regional for c in wanted) else []
             for collector in wanted:
                 units.extend((collector, scope, region) for region in (regions if collector.regional else [None]))
         if units:
             yield from _stream(units, self._list, max(1, min(plan.max_workers, len(units))))
+
+    def _inventory(self) -> s3_config.Inventory:
+        settings = self.settings
+        return s3_config.Inventory(settings.source, dt.timedelta(hours=settings.max_config_age), self.context.clock,
+                                   settings.config_aggregator)
 
     def _shard_accounts(self, accounts: list[str]) -> list[str]:
         """A shard's accounts: whole accounts when there are many, else every account and its own resources."""
@@ -132,6 +139,9 @@ class AwsProvider(Provider):
         found: set[str] = set()
         for collector in wanted:
             found |= actions(collector.spec, plan)
+        if self.settings.source != "api" and any(c.spec is s3.SPEC for c in wanted):
+            found.update(a.action for a in (s3_config.AGGREGATE_APIS if self.settings.config_aggregator
+                                            else s3_config.APIS))
         if any(c.regional for c in wanted) and not self.settings.regions:
             found.add(DESCRIBE_REGIONS.action)
         if wanted and (self.settings.role_arns or self.settings.org_role):

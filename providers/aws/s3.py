@@ -22,6 +22,7 @@ from .cloudtrail import APIS as TRAIL_APIS
 from .cloudtrail import logs_reads
 from .groups import Group, TypeSpec, fetchers, resource_type
 from .s3_access import ALL_BLOCKED, acl_external_grants, acl_public_grants, effective_block
+from .s3_config import Aggregated, Item, Unreachable, aggregated, recorded
 from .s3_exposure import ACCESS_POINT_APIS, POLICY_STATUS, Exposure, access_point_exposure, cross_check
 from .s3_lifecycle import expiration_days, has_expiry, noncurrent_days
 from .s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
@@ -336,6 +337,10 @@ RAW = (
     A("raw.object_lock_days", "int", "Default Object Lock retention in days, or null."),
     A("raw.mfa_delete", "bool", "MFA delete is enabled."),
     A("raw.logging_target", "string", "Bucket receiving the server access logs."),
+    A("raw.collected_from", "string", "Where the bucket's facts came from: config (an AWS Config item, the live API "
+      "for what it lacks) or api (the live S3 APIs)."),
+    A("raw.config_capture_time", "string", "Capture time (ISO 8601, UTC) of the AWS Config item the facts came "
+      "from; also given for a stale item that was not used."),
 )
 
 #: Attributes without meaning for a bucket: its access log is its audit log.
@@ -347,11 +352,63 @@ SPEC = TypeSpec(S3_BUCKET, GROUPS, (LIST_BUCKETS, LOCATION))
 
 # -- listing ---------------------------------------------------------------------------------
 def list_buckets(scope: Scope, region: str | None = None) -> Iterator[Resource]:
-    """Every bucket of the account (in the configured regions), with lazy fetchers for the plan's groups."""
+    """Every bucket of the account (in the configured regions), with lazy fetchers for the plan's groups;
+    with a Config aggregator, every bucket of the aggregator's accounts."""
+    inventory = scope.inventory
+    if inventory is not None and inventory.active and inventory.aggregator:
+        try:
+            found = aggregated(scope.client("config"), inventory.aggregator, scope.regions,
+                               lambda account, name: scope.owns(f"arn:{scope.partition}:s3::{account}:{name}"))
+        except CollectionError as exc:
+            if inventory.source == "config":
+                raise CollectionError(f"AWS Config aggregator {inventory.aggregator}: {exc.reason}",
+                                      action=exc.action) from exc
+        else:
+            yield from _aggregated_buckets(scope, found)
+            return
+    yield from _listed_buckets(scope)
+
+
+def _aggregated_buckets(scope: Scope, found: Aggregated) -> Iterator[Resource]:
+    """The aggregator's buckets; a member account's are read from Config alone (no role is assumed)."""
+    regions: dict[str, dict[str, str | None]] = {}
+    for account, bucket_region, name in found.buckets:
+        regions.setdefault(account, {})[name] = bucket_region
+    scopes = {scope.account: scope}
+    for account, bucket_region, name in found.buckets:
+        if account not in scopes:
+            scopes[account] = _member_scope(scope, account)
+            _seed_account_block(scopes[account], found.account_blocks.get(account))
+        yield _resource(scopes[account], name, bucket_region, regions[account], None, found.items.get((account, name)))
+
+
+def _seed_account_block(scope: Scope, item: Item | None) -> None:
+    """A member's account-wide public access block from its fresh Config item (else it stays unknown)."""
+    if item is None or "account_block" not in item.answers or not (scope.inventory and scope.inventory.fresh(item)):
+        return
+    answer: dict[str, Any] = item.answers["account_block"]
+    scope.cache.get((scope.account, None, ACCOUNT_BLOCK.operation), lambda: answer)
+
+
+def _member_scope(scope: Scope, account: str) -> Scope:
+    from dataclasses import replace
+
+    from .accounts import Target
+
+    name = scope.inventory.aggregator if scope.inventory else None
+    reason = f"not in a fresh AWS Config item, and account {account} is read only through aggregator {name}"
+    clients: Any = Unreachable(scope.target.clients.home_region, reason)
+    return replace(scope, target=Target(account, scope.partition, f"{account} via {name}", clients))
+
+
+def _listed_buckets(scope: Scope) -> Iterator[Resource]:
     client = scope.client("s3")
     listed = paginate(client, LIST_BUCKETS, "Buckets", "ContinuationToken", "ContinuationToken", MaxBuckets=10000)
     names = [b["Name"] for b in listed if scope.owns(bucket_id(scope, b["Name"]))]  # a shard's own buckets
     regions: dict[str, str | None] = {b["Name"]: b.get("BucketRegion") for b in listed}
+    items = config_items(scope, names, regions)
+    for name, item in items.items():
+        regions[name] = regions[name] or item.region
     missing = [name for name in names if not regions[name]]
     failures: dict[str, CollectionError] = {}
     if missing:
@@ -366,13 +423,43 @@ def list_buckets(scope: Scope, region: str | None = None) -> Iterator[Resource]:
         bucket_region = regions.get(name)
         if scope.regions and bucket_region and bucket_region not in scope.regions:
             continue
-        yield _resource(scope, name, bucket_region, regions, failures.get(name))
+        yield _resource(scope, name, bucket_region, regions, failures.get(name), items.get(name))
+
+
+def config_items(scope: Scope, names: list[str], regions: Mapping[str, str | None]) -> dict[str, Item]:
+    """The buckets' AWS Config items (with ``source: config|auto``), asked in each region they may be in.
+
+    A region's Config records the buckets of that region; a bucket whose region is not known yet is
+    looked for in every region asked. With ``auto``, Config being denied or failing means the live API.
+    """
+    inventory = scope.inventory
+    if inventory is None or not inventory.active or not names:
+        return {}
+    home = scope.target.clients.home_region
+    candidates = scope.regions or tuple(sorted({r for r in regions.values() if r} | {home}))
+    found: dict[str, Item] = {}
+    try:
+        for region in candidates:
+            wanted = [n for n in names if n not in found and regions.get(n) in (region, None)]
+            if wanted:
+                found.update(recorded(scope.client("config", region), wanted))
+    except CollectionError as exc:
+        if inventory.source == "config":
+            raise CollectionError(f"AWS Config: {exc.reason}", action=exc.action) from exc
+        return {}
+    return found
 
 
 def _resource(scope: Scope, name: str, region: str | None, regions: Mapping[str, str | None],
-              failure: CollectionError | None) -> Resource:
+              failure: CollectionError | None, item: Item | None = None) -> Resource:
     bucket = Bucket(scope, name, region, regions)
     attributes: dict[str, Any] = {**(location(region) if region else {}), **NOT_APPLICABLE}
+    if scope.inventory is not None and scope.inventory.active:
+        used = item is not None and scope.inventory.fresh(item)
+        if item is not None and used:
+            bucket.answers.seed(item.answers)  # what Config lacks is still asked of the live API, per answer
+        attributes["raw.collected_from"] = "config" if used else "api"
+        attributes["raw.config_capture_time"] = item.captured.isoformat() if item else None
     unknown = {k: str(failure) for k in ("location.region", "location.country", "location.jurisdiction")} \
         if failure else None
     return Resource(type=TYPE_NAME, id=bucket_id(scope, name), name=name,

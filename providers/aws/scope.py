@@ -14,6 +14,7 @@ from .calls import Api, SharedCache, api, call
 
 if TYPE_CHECKING:  # the SDK loads only when a scan runs
     from .accounts import Target
+    from .s3_config import Inventory
 
 KMS_DESCRIBE_KEY = api("kms", "DescribeKey", "kms:DescribeKey")
 DESCRIBE_ORGANIZATION = api("organizations", "DescribeOrganization", "organizations:DescribeOrganization",
@@ -31,6 +32,7 @@ class Scope:
     cache: SharedCache
     regions: tuple[str, ...]  # explicit region filter; empty = every region
     owns: Callable[[str], bool] = _everything  # the run's shard does this resource id (checked before details)
+    inventory: Inventory | None = None  # where bucket facts come from (AWS Config or the live API)
 
     @property
     def account(self) -> str:

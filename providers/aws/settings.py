@@ -48,6 +48,16 @@ class AwsSettings(Settings):
                                    flag="--ou",
                                    items={"pattern": OU}, schema=_UNIQUE, expect="an OU id (ou-ab12-cd34ef56) or "
                                    "root id (r-ab12)", metavar="OU_ID")
+    source: str = setting("api", "Where S3 bucket facts come from: api (the live S3 APIs), config (AWS Config's "
+                          "recorded configuration items, the live API for what Config lacks or holds stale) or auto "
+                          "(config, and the live API where Config is denied or not set up).", flag="--aws-source",
+                          schema={"enum": ["config", "api", "auto"]}, expect="one of config, api, auto")
+    config_aggregator: str | None = setting(None, "AWS Config aggregator to read every member account's items from "
+                                            "(with source config/auto; no role is assumed into the members).",
+                                            flag="--config-aggregator", metavar="NAME")
+    max_config_age: float = setting(24.0, "Hours after which an AWS Config item counts as stale; its attributes "
+                                    "are then read from the live API.", flag="--max-config-age",
+                                    schema={"exclusiveMinimum": 0}, metavar="HOURS")
     session_name: str = setting("policycheck", "RoleSessionName for assumed roles.")
     endpoint_url: str | None = setting(None, "Endpoint for every service (a local test server such as moto); "
                                        "AWS_ENDPOINT_URL works too.")
@@ -62,6 +72,12 @@ class AwsSettings(Settings):
         A region counts as known when the shipped region table or botocore's endpoint data has it,
         so a region AWS opens before our table is updated still works.
         """
+        if self.config_aggregator and self.source == "api":
+            raise ConfigError("--config-aggregator reads AWS Config; give --aws-source config or auto too",
+                              source="--config-aggregator")
+        if self.config_aggregator and (self.org_role or self.role_arns):
+            raise ConfigError("--config-aggregator reads every member account from one account; drop --org-role and "
+                              "--role-arn", source="--config-aggregator")
         if self.ous and not self.org_role:
             raise ConfigError("--ou narrows the accounts of --org-role; give --org-role ROLE too", source="--ou")
         table = set(known_regions("aws"))

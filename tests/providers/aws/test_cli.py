@@ -109,3 +109,34 @@ def test_unknown_profile_exits_2(server_env, tmp_path):
                      cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "policycheck: error: aws: profile 'nope' not found in the AWS config files"
+
+
+def test_aws_source_config_gives_the_report_of_the_live_api(server_env, tmp_path):
+    s3 = client(server_env, "s3", "eu-central-1")
+    for name in ("tickets", "secure"):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "data-classification", "Value": "personal"}]})
+    s3.put_bucket_encryption(Bucket="secure", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    (tmp_path / "pack.yaml").write_text(PACK)
+    (tmp_path / "config.yaml").write_text("providers:\n  aws: {source: config, max_config_age: 12}\n")
+    reports = {}
+    for label, extra in (("api", ()), ("flag", ("--aws-source", "config")), ("file", ("--config", "config.yaml"))):
+        result = run_cli(server_env, "scan", "--provider", "aws", "--region", "eu-central-1", "--policy", "pack.yaml",
+                         "--evaluation-date", "2026-06-15", "-f", "json", "-o", f"{label}.json", *extra, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        report = json.loads((tmp_path / f"{label}.json").read_text())
+        reports[label] = sorted((f["rule_id"], f["resource"]["name"], f["result"]) for f in report["findings"])
+    assert reports["api"] == reports["flag"] == reports["file"]
+    assert ("S3-ENC", "tickets", "fail") in reports["api"] and ("S3-ENC", "secure", "pass") in reports["api"]
+    result = run_cli(server_env, "collect", "--provider", "aws", "--region", "eu-central-1", "--policy", "pack.yaml",
+                     "--config", "config.yaml", "-o", "snapshot.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"raw.collected_from": "config"' in (tmp_path / "snapshot.json").read_text()  # the file's source is used
+
+
+def test_a_bad_aws_source_in_the_config_file_is_refused_naming_the_place(server_env, tmp_path):
+    (tmp_path / "config.yaml").write_text("providers:\n  aws:\n    source: cmdb\n")
+    result = run_cli(server_env, "scan", "--provider", "aws", "--config", "config.yaml", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "config.yaml:3" in result.stderr and "source" in result.stderr

@@ -45,7 +45,8 @@ def test_config_schema_and_options():
     assert {s.flag: s.key for s in AwsProvider.settings_class.specs() if s.flag} == {
         "--region": "regions", "--profile": "profiles", "--role-arn": "role_arns", "--org-role": "org_role",
         "--external-id": "external_id", "--accounts": "accounts", "--exclude-accounts": "exclude_accounts",
-        "--ou": "ous"}
+        "--ou": "ous", "--aws-source": "source", "--config-aggregator": "config_aggregator",
+        "--max-config-age": "max_config_age"}
 
 
 @pytest.mark.parametrize(("config", "message"), [
