@@ -313,7 +313,7 @@ def scan(snapshots: tuple[str, ...], formats: tuple[str, ...], output_paths: tup
 
 # -- collect ---------------------------------------------------------------------------------------
 @main.command()
-@_settings("policies", "params", *_SELECTION, "workers", "evaluation_date", "shard", "shard_count")
+@_settings("policies", "params", *_SELECTION, "workers", "evaluation_date", "shard", "shard_count", "timeout")
 @_provider_options
 @click.option("--all-attributes", is_flag=True, help="Collect every attribute, not only those the policies read.")
 @click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="Snapshot file (default stdout).")
@@ -335,7 +335,12 @@ def collect(all_attributes: bool, output_path: str, reveal_identities: bool, **v
     click.echo(f"collected {outcome.count} resources", err=True)
     for problem in outcome.problems:  # kept in the snapshot too, so a scan of it fails the same way
         click.echo(f"policycheck: collection error [{problem.provider}] {problem.scope}: {problem.message}", err=True)
-    sys.exit(1 if outcome.problems else 0)
+    code = 1 if outcome.problems else 0
+    if context.deadline.expired:  # threads stuck in a read cannot be cancelled: end without waiting for them
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 # -- merge and report ------------------------------------------------------------------------------

@@ -270,11 +270,28 @@ def run_collect(settings: Resolved, context: RunContext, out: TextIO, *, all_att
                       if known_type and plan.needs is not None else None)
         return resource
 
-    loaded = map_bounded(materialised, collect_resources(providers, plan), workers=plan.max_workers,
-                         inline=lambda resource: not resource.has_pending_fetch)
+    deadline = context.deadline
+    loaded = map_bounded(materialised, collect_resources(providers, plan, deadline), workers=plan.max_workers,
+                         inline=lambda resource: not resource.has_pending_fetch, deadline=deadline,
+                         late=lambda resource: _unread(resource, f"{deadline.message()} before it could be read"))
+
+    def problems() -> list[CollectionProblem]:
+        return sorted([*problems_of(providers), *timeout_problems(deadline)])
+
     count = write_snapshot(loaded, out, version=__version__, sources=list(settings.providers),
-                           created=context.clock(), problems=lambda: problems_of(providers))
-    return CollectOutcome(count, problems_of(providers))
+                           created=context.clock(), problems=problems)
+    return CollectOutcome(count, problems())
+
+
+def _unread(resource: Resource, reason: str) -> Resource:
+    """What a snapshot keeps of a resource the deadline left unread: who it is, and every value unknown.
+
+    The original is not touched: its reads may still be running on a worker thread.
+    """
+    names = [a.name for a in RESOURCE_TYPES.get(resource.type).attributes] if resource.type in RESOURCE_TYPES else []
+    return Resource(type=resource.type, id=resource.id, name=resource.name, provider=resource.provider,
+                    account=resource.account, region=resource.region, tags=None,
+                    unknown={**dict.fromkeys(names, reason), "tags": reason})
 
 
 # -- permissions -----------------------------------------------------------------------------------

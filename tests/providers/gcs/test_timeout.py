@@ -49,6 +49,7 @@ def run_scan(tmp_path, endpoint: str) -> tuple[subprocess.CompletedProcess, floa
     return done, elapsed, json.loads(report.read_text()) if report.exists() else None
 
 
+@pytest.mark.integration  # a real process
 def test_lazy_reads_that_never_answer_are_error_timed_out(fake_gcs, gcs_data, tmp_path):
     for name in ("cs-tickets-de", "cs-chat-de", "cs-exports-de"):
         fake_gcs.add(PROJECT, gcs_data.bucket(name, iamConfiguration=INHERITED))
@@ -93,6 +94,7 @@ def silent_server() -> Iterator[str]:
     server.close()
 
 
+@pytest.mark.integration  # a real process
 def test_listing_that_never_answers_is_a_collection_problem(silent_server, tmp_path):
     done, elapsed, report = run_scan(tmp_path, silent_server)
     assert done.returncode == 1, done.stderr
@@ -111,3 +113,30 @@ def test_progress_lines_when_stderr_is_not_a_terminal(monkeypatch, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) >= 2
     assert all(line.startswith("policycheck: 1200 resources evaluated, ") and line.endswith(" s") for line in lines)
+
+
+@pytest.mark.integration  # a real process
+def test_collect_with_a_timeout_writes_the_snapshot_with_unread_values_unknown(fake_gcs, gcs_data, tmp_path):
+    for name in ("cs-tickets-de", "cs-chat-de"):
+        fake_gcs.add(PROJECT, gcs_data.bucket(name, iamConfiguration=INHERITED))
+    fake_gcs.stall = {"iam"}
+    policy, snapshot = tmp_path / "policy.yaml", tmp_path / "snapshot.json"
+    policy.write_text(POLICY, encoding="utf-8")
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": fake_gcs.url}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "policycheck", "collect", "--policy", str(policy), "--provider", "gcs",
+                           "--project", PROJECT, "--output", str(snapshot), "--timeout", str(LIMIT)],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < LIMIT + 6
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    document = json.loads(snapshot.read_text())
+    assert sorted(r["name"] for r in document["resources"]) == ["cs-chat-de", "cs-tickets-de"]
+    for record in document["resources"]:
+        assert record["unknown"]["access.public"].startswith(f"timed out (--timeout {LIMIT} s)")
+        assert "access.public" not in record["attributes"]
+    assert any(p["scope"] == "run" and "timed out" in p["message"] for p in document["problems"])
+    scan = subprocess.run([sys.executable, "-m", "policycheck", "scan", "--policy", str(policy), "--snapshot",
+                           str(snapshot), "-f", "json"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert scan.returncode == 1  # the snapshot fails like the scan would: errors, never passes
+    assert {f["result"] for f in json.loads(scan.stdout)["findings"]} == {"error"}
