@@ -28,7 +28,7 @@ from .context import RunContext
 from .errors import ConfigError, PolicycheckError, WaiverError
 from .model import SEVERITIES, Resource
 from .provider import BROKEN_PROVIDERS, load_providers
-from .resolution import Resolved, flag_key, resolve
+from .resolution import Resolved, flag_key, resolve, shared_dest
 from .run_settings import DEFAULT_PACK, FAIL_ON_CHOICES, RunSettings
 from .settings import SettingSpec
 
@@ -48,8 +48,10 @@ class ProviderCommand(click.Command):
         if "provider_names" in names:
             added = [_click_option(*_option(spec, flag_key(name, spec.key), f"[{name}] ", name))
                      for name, cls in load_providers().items() for spec in cls.settings_class.specs()
-                     if spec.flag and flag_key(name, spec.key) not in names]
-            position = max(i for i, name in enumerate(names) if name == "provider_names" or "__" in name)
+                     if spec.flag and spec.claims is None and flag_key(name, spec.key) not in names]
+            added += _shared_options(names)
+            position = max(i for i, name in enumerate(names)
+                           if name == "provider_names" or "__" in name or name.startswith("shared_flag_"))
             self.params[position + 1:position + 1] = added
             self.params[names.index("provider_names")].type = click.Choice(_provider_choices())
         return super().get_params(ctx)
@@ -147,6 +149,25 @@ def _option(spec: SettingSpec, dest: str, prefix: str = "", section: str = "") -
     if spec.env:
         kwargs["help"] += f" [env {spec.env_var(section)}]"
     return decls, kwargs
+
+
+def _shared_options(present: list[str]) -> list[click.Option]:
+    """One option per flag several providers share (``--dsn``); resolution routes each value by its form."""
+    owners: dict[str, list[tuple[str, SettingSpec]]] = {}
+    for name, cls in load_providers().items():
+        for spec in cls.settings_class.specs():
+            if spec.flag and spec.claims is not None:
+                owners.setdefault(spec.flag, []).append((name, spec))
+    options = []
+    for flag, specs in owners.items():
+        dest = shared_dest(flag)
+        if dest in present:
+            continue
+        names = ", ".join(name for name, _ in specs)
+        options.append(click.Option([*flag.split(), dest], multiple=True, default=None,
+                                    metavar=specs[0][1].metavar, help=f"[{names}] " + " ".join(
+                                        f"{name}: {spec.help}" for name, spec in specs)))
+    return options
 
 
 def _click_option(decls: list[str], kwargs: dict[str, Any]) -> click.Option:

@@ -170,7 +170,8 @@ def register_provider(cls: type[Provider]) -> type[Provider]:
         raise TypeError(f"provider {cls.__qualname__}: settings_class must be a Settings dataclass")
     flags = {f for other in (PROVIDERS.get(n) for n in PROVIDERS.names()) if other is not cls
              for f in _flags(other)}
-    clash = flags & _flags(cls)
+    clash = {name for name, shared in flags & _flags(cls) if not shared}  # a flag all declare shared is shared
+    clash |= {name for name, shared in _flags(cls) if (name, not shared) in flags}
     if clash:
         raise TypeError(f"provider {cls.name}: option(s) {sorted(clash)} already used by another provider")
     for resource_type in cls.resource_types:
@@ -179,8 +180,9 @@ def register_provider(cls: type[Provider]) -> type[Provider]:
     return cls
 
 
-def _flags(cls: type[Provider]) -> set[str]:
-    return {name for spec in cls.settings_class.specs() if spec.flag
+def _flags(cls: type[Provider]) -> set[tuple[str, bool]]:
+    """(flag name, shared) of every flag the provider declares; shared flags route values by ``claims``."""
+    return {(name, spec.claims is not None) for spec in cls.settings_class.specs() if spec.flag
             for name in spec.flag.replace("/", " ").split()}
 
 

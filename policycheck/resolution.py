@@ -21,9 +21,14 @@ from .schema import DRAFT, error_path, explain_schema_error, validation_error
 from .settings import Settings, SettingSpec, value_problem
 from .yamlsource import YamlDocument, format_path, load_yaml, parse_yaml
 
-__all__ = ["DEFAULT_CONFIG", "Resolved", "config_file_schema", "flag_key", "resolve"]
+__all__ = ["DEFAULT_CONFIG", "Resolved", "config_file_schema", "flag_key", "resolve", "shared_dest"]
 
 DEFAULT_CONFIG = "policycheck.yaml"
+
+
+def shared_dest(flag: str) -> str:
+    """Name under which the values of a flag several providers share arrive (``--dsn`` -> ``shared_flag_dsn``)."""
+    return "shared_flag_" + flag.split()[0].lstrip("-").replace("-", "_")
 
 
 def flag_key(provider: str, key: str) -> str:
@@ -74,6 +79,7 @@ def resolve(config_path: str | None, flags: Mapping[str, Any], *, provider_names
     if not providers_wanted:
         return Resolved(run, {}, source, origins)
     sections = dict(provider_configs) if provider_configs is not None else dict(data.get("providers") or {})
+    flags = _routed(flags, registry)
     chosen = dict.fromkeys(provider_names)
     for key, value in flags.items():
         if "__" in key and _given(value):
@@ -94,6 +100,31 @@ def resolve(config_path: str | None, flags: Mapping[str, Any], *, provider_names
         provider_flags = {k.split("__", 1)[1]: v for k, v in flags.items() if k.startswith(f"{name}__")}
         resolved[name] = _resolve_section(cls.settings_class, origin, env, provider_flags, name, {})
     return Resolved(run, resolved, source, origins)
+
+
+def _routed(flags: Mapping[str, Any], registry: Any) -> dict[str, Any]:
+    """The values of shared flags (``--dsn``) handed to the providers whose setting claims each one."""
+    owners_of: dict[str, list[tuple[str, SettingSpec]]] = {}
+    for name, cls in registry.items():
+        for spec in cls.settings_class.specs():
+            if spec.claims is not None and spec.flag:
+                owners_of.setdefault(shared_dest(spec.flag), []).append((name, spec))
+    out = {k: v for k, v in flags.items() if k not in owners_of}
+    for key, owners in owners_of.items():
+        values = flags.get(key) or ()
+        if not _given(values):
+            continue
+        flag = owners[0][1].flag.split()[0]  # type: ignore[union-attr]
+        for position, value in enumerate(values, 1):
+            takers = [(name, spec) for name, spec in owners if spec.claims(value)]  # type: ignore[misc]
+            if not takers:  # the value is not echoed: a DSN may carry a password
+                names = ", ".join(sorted({name for name, _ in owners}))
+                raise ConfigError(f"value {position} belongs to no provider ({names}): check its form (a DSN "
+                                  "starts with its engine's scheme, e.g. postgresql:// or mysql://)", source=flag)
+            for name, spec in takers:
+                target = flag_key(name, spec.key)
+                out[target] = (*(out.get(target) or ()), value)
+    return out
 
 
 # -- layers ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar, Self, cast
@@ -47,6 +47,8 @@ class SettingSpec:
     expect: str | None = None  # what a value must be, for messages: "a region code (e.g. eu-central-1)"
     path: str | None = None  # "always": a path relative to the config file; "if-exists": only when it exists there
     pairs: str = "last"  # KEY=VALUE flags of a map: "last" (YAML value, last wins) or "collect" (texts, a list)
+    #: For a flag several providers share (``--dsn``): whether a value given with it belongs to this provider.
+    claims: Callable[[str], bool] | None = None
 
     @property
     def kind(self) -> str:
@@ -69,12 +71,13 @@ class SettingSpec:
 def setting(default: Any, help: str, *, flag: str | None = None, schema: Mapping[str, Any] | None = None,
             items: Mapping[str, Any] | None = None, config: bool = True, env: bool = True,
             env_name: str | None = None, metavar: str | None = None, path: str | None = None,
-            pairs: str = "last", expect: str | None = None) -> Any:
+            pairs: str = "last", expect: str | None = None, claims: Callable[[str], bool] | None = None) -> Any:
     """A settings field: its default, help text and sources; ``schema`` adds JSON Schema keywords to the
-    type's own (``items`` those of a list's items), or replaces them when it has a ``type``/``oneOf``."""
+    type's own (``items`` those of a list's items), or replaces them when it has a ``type``/``oneOf``.
+    ``claims`` lets providers share one flag: each value goes to the providers whose ``claims`` accepts it."""
     extra = {"schema": dict(schema or {}), "items": dict(items or {}), "help": help, "flag": flag, "config": config,
              "env": env, "env_name": env_name, "metavar": metavar, "path": path, "pairs": pairs,
-             "expect": expect}
+             "expect": expect, "claims": claims}
     if isinstance(default, list | dict):
         raise TypeError("use a tuple or None as the default of a list or map setting")
     return dataclasses.field(default=default, metadata={_SPEC: extra})
@@ -196,7 +199,8 @@ def _specs(cls: type) -> tuple[SettingSpec, ...]:
         if not ({"type", "oneOf", "anyOf", "enum"} & schema.keys()):
             schema = {**_type_schema(hints[f.name], extra["items"]), **schema}
         out.append(SettingSpec(f.name, extra["help"], schema, extra["flag"], extra["config"], extra["env"],
-                               extra["env_name"], extra["metavar"], extra["expect"], extra["path"], extra["pairs"]))
+                               extra["env_name"], extra["metavar"], extra["expect"], extra["path"], extra["pairs"],
+                               extra["claims"]))
     return tuple(out)
 
 

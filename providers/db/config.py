@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -10,7 +11,12 @@ from policycheck.settings import Settings, setting
 from .dsn import Dsn, parse_dsn
 from .tags import mapping_tags
 
-__all__ = ["DbSettings"]
+__all__ = ["DbSettings", "claimed_by"]
+
+
+def claimed_by(schemes: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a ``--dsn`` value belongs to the engine of these URL schemes (``postgresql://``, ``mysql://``)."""
+    return lambda text: text.split("://", 1)[0].strip().lower() in schemes
 
 _TAGS = {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {
     "type": ["string", "integer", "boolean"]}}}

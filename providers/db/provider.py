@@ -41,7 +41,7 @@ class DbProvider(Provider):
         if not (plan.wants_type(self.database_type.name) or plan.wants_type(self.table_type.name)):
             return
         if not self.settings.dsns:
-            raise ConfigError(f"{self.name}: no server given (--{self.name}-dsn DSN or providers.{self.name}.dsns)")
+            raise ConfigError(f"{self.name}: no server given (--dsn DSN or providers.{self.name}.dsns)")
         password = read_password(self.settings.password_file, self.engine_class.password_env, where=self.name)
         engine = self.engine_class(self.settings.statement_timeout, self.settings.connect_timeout)
         failures: list[tuple[str, str]] = []

@@ -1,7 +1,7 @@
 """Settings of the ``mysql`` provider (MySQL and MariaDB).
 
-The flag is ``--mysql-dsn``, not ``--dsn``: provider flags share one command line and
-``register_provider`` refuses a flag two providers declare (``postgres`` has ``--postgres-dsn``).
+``--dsn`` is shared with the ``postgres`` provider: each value goes to the provider whose URL scheme
+it has (``postgresql://``/``postgres://`` or ``mysql://``/``mariadb://``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from policycheck.settings import setting
 
-from ..config import DbSettings
+from ..config import DbSettings, claimed_by
 from .catalog import MysqlEngine
 
 __all__ = ["MysqlSettings"]
@@ -26,7 +26,8 @@ class MysqlSettings(DbSettings):
 
     dsns: tuple[str, ...] = setting(
         (), "MySQL/MariaDB server as mysql://USER@HOST:PORT[/DB][?ssl=required] (repeatable); no password: use "
-        "POLICYCHECK_MYSQL_PASSWORD, MYSQL_PWD or --mysql-password-file.", flag="--mysql-dsn", metavar="DSN")
+        "POLICYCHECK_MYSQL_PASSWORD, MYSQL_PWD or --mysql-password-file.", flag="--dsn", metavar="DSN",
+        claims=claimed_by(MysqlEngine.schemes))
     password_file: str | None = setting(
         None, "File whose first line is the scanning role's password (else POLICYCHECK_MYSQL_PASSWORD or "
         "MYSQL_PWD).", flag="--mysql-password-file", path="always")

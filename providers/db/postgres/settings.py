@@ -1,7 +1,7 @@
 """Settings of the ``postgres`` provider.
 
-The flag is ``--postgres-dsn``, not ``--dsn``: provider flags share one command line and
-``register_provider`` refuses a flag two providers declare (``mysql`` has ``--mysql-dsn``).
+``--dsn`` is shared with the ``mysql`` provider: each value goes to the provider whose URL scheme
+it has (``postgresql://``/``postgres://`` or ``mysql://``/``mariadb://``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from policycheck.settings import setting
 
-from ..config import DbSettings
+from ..config import DbSettings, claimed_by
 from .catalog import PostgresEngine
 
 __all__ = ["PostgresSettings"]
@@ -26,7 +26,8 @@ class PostgresSettings(DbSettings):
 
     dsns: tuple[str, ...] = setting(
         (), "PostgreSQL server as postgresql://USER@HOST:PORT/DB[?sslmode=...] (repeatable); no password: use "
-        "PGPASSWORD, ~/.pgpass or --postgres-password-file.", flag="--postgres-dsn", metavar="DSN")
+        "PGPASSWORD, ~/.pgpass or --postgres-password-file.", flag="--dsn", metavar="DSN",
+        claims=claimed_by(PostgresEngine.schemes))
     password_file: str | None = setting(
         None, "File whose first line is the scanning role's password (else PGPASSWORD/~/.pgpass).",
         flag="--postgres-password-file", path="always")

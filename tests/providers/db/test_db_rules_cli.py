@@ -90,8 +90,8 @@ def test_a_password_in_the_config_file_stops_the_run_without_printing_it(tmp_pat
 def test_flags_and_permissions_print_minimal_grants(pg_estate, tmp_path):
     # flags reach `permissions` like every other command: the role is the DSN's user
     result = CliRunner().invoke(main, ["permissions", "--policy", _pack(tmp_path), "--provider", "postgres",
-                                       "--postgres-dsn", pg_estate.dsn("postgres"), "--provider", "mysql",
-                                       "--mysql-dsn", "mysql://scanner@db.internal/otrs"])
+                                       "--dsn", pg_estate.dsn("postgres"), "--provider", "mysql",
+                                       "--dsn", "mysql://scanner@db.internal/otrs"])
     assert result.exit_code == 0, result.output
     postgres, mysql = result.output.split("-- mysql:")
     assert postgres.startswith("-- postgres: read-only scanning role\n")
@@ -101,3 +101,20 @@ def test_flags_and_permissions_print_minimal_grants(pg_estate, tmp_path):
     assert "pg_authid" not in postgres  # the rule does not read raw.accounts_without_password
     assert "GRANT SELECT ON mysql.global_priv" in mysql and "GRANT SHOW VIEW ON `<each database>`.*" in mysql
     assert "INSERT" not in result.output and "UPDATE" not in result.output
+
+
+def test_one_dsn_flag_routes_each_value_by_its_scheme():
+    """--dsn is shared by postgres and mysql: the scheme says whose it is, and names that provider."""
+    from policycheck.resolution import resolve
+
+    flags = {"shared_flag_dsn": ("postgresql://scan@pg.internal/zammad", "mariadb://scan@db.internal/otrs",
+                                 "postgres://scan@pg2.internal/crm")}
+    resolved = resolve(None, flags, read_config=False)
+    assert set(resolved.providers) == {"postgres", "mysql"}
+    assert resolved.providers["postgres"].dsns == ("postgresql://scan@pg.internal/zammad",
+                                                   "postgres://scan@pg2.internal/crm")
+    assert resolved.providers["mysql"].dsns == ("mariadb://scan@db.internal/otrs",)
+    result = CliRunner().invoke(main, ["scan", "--dsn", "redis://u:hunter2@cache.internal/0"])
+    assert result.exit_code == 2
+    assert "--dsn: value 1 belongs to no provider (mysql, postgres)" in result.output
+    assert "hunter2" not in result.output
