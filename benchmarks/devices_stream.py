@@ -179,7 +179,8 @@ def run_shard(fmt: str, inventory: str, register: str, rules: str, rows: int, in
             print(f"  shard {index}/{count}: {seen:>9,} rows  {seen / elapsed:>8,.0f} rows/s  RSS {rss_mib():6.1f} MiB",
                   flush=True)
 
-    for finding in evaluate(rule_list, provider.collect(plan), workers=1, on_resource=progress):
+    for finding in evaluate(rule_list, provider.collect(plan), evaluation_date=AS_OF, workers=1,
+                            on_resource=progress):
         results[finding.result.value] += 1
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu = time.process_time() - cpu_started

@@ -33,14 +33,23 @@ def clean_text(text: str) -> str:
     return _UNSAFE.sub(REPLACEMENT, _WHITESPACE.sub(" ", text))
 
 
+#: Values that hold no text: returned as they are without further checks (the hot path of every resource).
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def clean_value(value: Any) -> Any:
     """``value`` with every string in it (keys too) cleaned; other values unchanged."""
-    if isinstance(value, str):
-        return clean_text(value)
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is str:
+        return value if value.isascii() and value.isprintable() else clean_text(value)
     if isinstance(value, Mapping):
         return {clean_value(k): clean_value(v) for k, v in value.items()}
     if isinstance(value, list):
         return [clean_value(v) for v in value]
     if isinstance(value, tuple):
         return tuple(clean_value(v) for v in value)
+    if isinstance(value, str):  # a str subclass
+        return clean_text(value)
     return value
