@@ -192,12 +192,10 @@ def _provider_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _output_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    from .reporters import formats_for
-
     func = click.option("--output", "-o", "output_paths", multiple=True, metavar="PATH",
                         help="File for the matching --format (in order); '-' is standard output.")(func)
     return click.option("--format", "-f", "formats", multiple=True, metavar="FORMAT[=PATH]",
-                        help="Output format (repeatable): " + ", ".join(formats_for("report")) + ".")(func)
+                        help="Output format (repeatable): " + _formats_help("report") + ".")(func)
 
 
 def _provider_choices() -> list[str]:
@@ -295,17 +293,13 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
 _SELECTION = ("select_rules", "skip_rules", "severities", "references")
 
 
-class _SubjectFormats(dict[str, list[str]]):
-    """Format names per subject for help texts, read from the renderer registry on first use."""
+def _formats_help(subject: str) -> str:
+    """The format names of ``subject`` for a help text, from the renderer registry."""
+    from .reporters import formats_for
 
-    def __missing__(self, subject: str) -> list[str]:
-        from .reporters import formats_for
-
-        self[subject] = formats_for(subject)
-        return self[subject]
+    return ", ".join(formats_for(subject))
 
 
-_SUBJECT_FORMATS = _SubjectFormats()
 _SCAN_SETTINGS = ("policies", "params", *_SELECTION, "waivers", "max_waiver_days", "baseline", "sla", "fail_on",
                   "fail_on_error", "workers", "evaluation_date", "quiet", "compact", "notify", "notify_always",
                   "report_url", "max_input_mb", "fail_on_empty", "timeout", "shard", "shard_count")
@@ -470,7 +464,7 @@ def test_command(paths: tuple[str, ...], **values: Any) -> None:
 @main.command()
 @_settings("policies", "params", *_SELECTION)
 @click.option("--format", "-f", "fmt", default="text", metavar="FORMAT",
-              help="Output format: " + ", ".join(_SUBJECT_FORMATS["rules"]) + " (default text).")
+              help="Output format: " + _formats_help("rules") + " (default text).")
 @click.option("--attributes", "attributes_of", is_flag=False, flag_value="*", default=None, metavar="[TYPE]",
               help="List the attribute schema (of one resource type, or all) instead of rules.")
 def rules(fmt: str, attributes_of: str | None, **values: Any) -> None:
@@ -570,7 +564,7 @@ def demo(formats: tuple[str, ...], output_paths: tuple[str, ...], fail_on: str) 
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
 @click.option("--format", "-f", "fmt", default="text", metavar="FORMAT",
-              help="Output format: " + ", ".join(_SUBJECT_FORMATS["diff"]) + " (default text).")
+              help="Output format: " + _formats_help("diff") + " (default text).")
 @click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="File to write (default stdout).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity of a new finding that fails "
               "(default: NEW's own threshold).")

@@ -33,6 +33,11 @@ class DbProvider(Provider):
     settings: DbSettings
     permissions_need_settings = True  # the GRANTs name the scanning role of the DSN
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "database_type" in cls.__dict__:  # an engine's provider: its two types are what it registers
+            cls.resource_types = (cls.database_type, cls.table_type)
+
     def __init__(self, settings: DbSettings | Mapping[str, Any], context: ProviderContext) -> None:
         super().__init__(settings, context)
         self.queries = 0  # statements sent in the last collect (benchmarks)

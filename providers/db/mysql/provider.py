@@ -36,6 +36,5 @@ class MysqlProvider(DbProvider):
     engine_class = MysqlEngine
     database_type = DATABASE
     table_type = TABLE
-    resource_types = (DATABASE, TABLE)
     settings_class = MysqlSettings
     settings: MysqlSettings

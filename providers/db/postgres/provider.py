@@ -37,6 +37,5 @@ class PostgresProvider(DbProvider):
     engine_class = PostgresEngine
     database_type = DATABASE
     table_type = TABLE
-    resource_types = (DATABASE, TABLE)
     settings_class = PostgresSettings
     settings: PostgresSettings
