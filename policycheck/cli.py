@@ -282,7 +282,7 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
             click.echo(f"policycheck: warning: {warning}", err=True)
     write_verdict(report, sys.stderr)
     code = 2 if failures else report.exit_code
-    if context.deadline.expired:  # threads stuck in a read cannot be cancelled: end without waiting for them
+    if context.timed_out:  # threads stuck in a read cannot be cancelled: end without waiting for them
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -351,7 +351,7 @@ def collect(all_attributes: bool, output_path: str, reveal_identities: bool, **v
     for problem in outcome.problems:  # kept in the snapshot too, so a scan of it fails the same way
         click.echo(f"policycheck: collection error [{problem.provider}] {problem.scope}: {problem.message}", err=True)
     code = 1 if outcome.problems else 0
-    if context.deadline.expired:  # threads stuck in a read cannot be cancelled: end without waiting for them
+    if context.timed_out:  # threads stuck in a read cannot be cancelled: end without waiting for them
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

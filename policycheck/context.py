@@ -1,7 +1,7 @@
 """One run context per run: built once from the resolved settings, handed to providers and the engine.
 
 It carries the evaluation date, the thresholds, the identity settings, the worker count and the
-run's deadline (``--timeout``).
+run's deadline (``--timeout``), under which each provider gets its own (``providers.NAME.timeout``).
 Nothing after it reads the wall clock or a global for these: a scan run twice with the same
 ``--evaluation-date`` gives the same findings on any day.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .deadline import Deadline
+from .inputs import DEFAULT_MAX_INPUT_MB, MB
 from .privacy import Pseudonymiser
 from .provider import ProviderContext
 from .report import Thresholds
@@ -42,6 +43,8 @@ class RunContext:
     clock: Callable[[], dt.datetime] = utc_now
     shard: Shard | None = None  # None: not sharded (a run of 1/1 is recorded as a shard)
     deadline: Deadline = field(default_factory=Deadline)  # --timeout, counted from the context's creation
+    max_input_bytes: int = DEFAULT_MAX_INPUT_MB * MB  # --max-input-mb, for what providers read whole
+    provider_deadlines: list[Deadline] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def build(cls, run: RunSettings, *, keep_passed: bool = True, reveal_identities: bool = False,
@@ -56,13 +59,22 @@ class RunContext:
             thresholds=Thresholds(run.severity, run.fail_on_error, run.report_only),
             workers=run.workers, keep_passed=keep_passed, reveal_identities=reveal_identities,
             pseudonym_key=run.pseudonym_key.encode("utf-8") if run.pseudonym_key else None, clock=clock,
-            deadline=Deadline(run.timeout))
+            deadline=Deadline(run.timeout), max_input_bytes=run.max_input_bytes)
 
-    def for_provider(self, name: str) -> ProviderContext:
-        """What provider ``name`` gets of the run (its own list of collection problems)."""
+    def for_provider(self, name: str, *, timeout: float | None = None) -> ProviderContext:
+        """What provider ``name`` gets of the run: its own list of collection problems, and its own deadline
+        (``timeout`` seconds from when its listing begins, within the run's)."""
+        deadline = Deadline(timeout, label=f"providers.{name}.timeout", parent=self.deadline)
+        self.provider_deadlines.append(deadline)
         return ProviderContext(provider=name, evaluation_date=self.evaluation_date,
                                reveal_identities=self.reveal_identities, pseudonym_key=self.pseudonym_key or b"",
-                               workers=self.workers, shard=self.shard or WHOLE, clock=self.clock)
+                               workers=self.workers, shard=self.shard or WHOLE, clock=self.clock, deadline=deadline,
+                               max_input_bytes=self.max_input_bytes)
+
+    @property
+    def timed_out(self) -> bool:
+        """Some stage stopped waiting for a deadline (the run's or a provider's): threads may still hang in reads."""
+        return self.deadline.expired or any(d.expired for d in self.provider_deadlines)
 
     @cached_property
     def pseudonymiser(self) -> Pseudonymiser:

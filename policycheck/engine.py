@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .concurrency import map_bounded
+from .concurrency import Deadlines, map_bounded
 from .conditions import Trace
 from .deadline import Deadline
 from .model import Finding, Resource, Result
@@ -97,12 +97,25 @@ def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt
     return findings
 
 
-def timed_out(rules: list[Rule], resource: Resource, deadline: Deadline) -> list[Finding]:
-    """``error`` findings for a resource the deadline left unread (none of its values is read: its reads may hang)."""
+def timed_out(rules: list[Rule], resource: Resource, deadline: Deadline,
+              waivers: WaiverBook | None = None) -> list[Finding]:
+    """``error`` findings for a resource the deadline left unread (none of its values is read: its reads may hang).
+
+    Waivers that select the resource by id apply as to any error; one that selects by tags cannot be checked.
+    """
     ref = resource.ref()
     reason = f"{deadline.message()} before the resource could be read"
-    return [Finding(rule.id, rule.severity, ref, Result.ERROR, reason, {})
-            for rule in rules if unobservable_reason(rule, resource) is None]
+    findings = []
+    for rule in rules:
+        if unobservable_reason(rule, resource) is not None:
+            continue
+        waiver = waivers.find_by_id(rule.id, resource) if waivers else None
+        if waiver is None:
+            findings.append(Finding(rule.id, rule.severity, ref, Result.ERROR, reason, {}))
+        else:
+            findings.append(Finding(rule.id, rule.severity, ref, Result.WAIVED, f"waived (error): {reason}", {},
+                                    waiver.ref()))
+    return findings
 
 
 def evaluate(
@@ -114,14 +127,16 @@ def evaluate(
     workers: int = DEFAULT_WORKERS,
     on_resource: Callable[[Resource], None] | None = None,
     on_skip: OnSkip | None = None,
-    deadline: Deadline | None = None,
+    deadline: Deadlines[Resource] = None,
 ) -> Iterator[Finding]:
     """Yield findings for every resource a rule targets (completion order; reports sort them).
 
     Resources without pending fetches are evaluated inline; the others on ``workers`` threads
     with a bounded number in flight, so a streamed input never piles up in memory. Those still
-    being read when ``deadline`` passes get :func:`timed_out` findings.
+    being read when their deadline passes (``deadline``, or ``deadline(resource)``: a provider's own)
+    get :func:`timed_out` findings.
     """
+    deadline_of = deadline if callable(deadline) else lambda resource: deadline
     table = rules_by_type(rules)
 
     def targeted() -> Iterator[Resource]:
@@ -135,7 +150,8 @@ def evaluate(
         return evaluate_resource(table[resource.type], resource, evaluation_date, waivers, on_skip)
 
     def late(resource: Resource) -> list[Finding]:
-        return timed_out(table[resource.type], resource, deadline) if deadline is not None else []
+        limit = deadline_of(resource)
+        return timed_out(table[resource.type], resource, limit, waivers) if limit is not None else []
 
     for findings in map_bounded(findings_of, targeted(), workers=workers, deadline=deadline, late=late,
                                 inline=lambda resource: not resource.has_pending_fetch):

@@ -17,10 +17,12 @@ from importlib import metadata
 from typing import Any, ClassVar
 
 from .attributes import ResourceType, register_type
+from .deadline import Deadline
 from .errors import ConfigError
+from .inputs import DEFAULT_MAX_INPUT_MB, MB
 from .model import CollectionProblem, Resource
 from .registry import Registry
-from .settings import Settings
+from .settings import Settings, setting
 from .shard import RESOURCE_ID, WHOLE, Shard
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "NoSettings",
     "Provider",
     "ProviderContext",
+    "ProviderSettings",
     "load_providers",
     "missing_extra_error",
     "register_provider",
@@ -40,8 +43,18 @@ ENTRY_POINT_GROUP = "policycheck.providers"
 
 
 @dataclass(frozen=True)
-class NoSettings(Settings):
-    """A provider without settings."""
+class ProviderSettings(Settings):
+    """What every provider's settings have: its own time limit (``providers.NAME.timeout``)."""
+
+    timeout: float | None = setting(
+        None, "Time limit for this provider in seconds, counted from when its listing begins (the run's "
+        "--timeout still applies): what it has not read by then is 'error' (timed out).",
+        schema={"exclusiveMinimum": 0}, expect="a positive number of seconds")
+
+
+@dataclass(frozen=True)
+class NoSettings(ProviderSettings):
+    """A provider without settings of its own."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,10 @@ class ProviderContext:
     partitioned: bool = False
     #: The run's clock (UTC), for freshness checks such as AWS Config's capture times.
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC), compare=False, repr=False)
+    #: Largest input file a provider reads whole (plan JSON), in bytes: the run's ``--max-input-mb``.
+    max_input_bytes: int = DEFAULT_MAX_INPUT_MB * MB
+    #: This provider's time limit: its own ``timeout`` under the run's ``--timeout`` (see policycheck.deadline).
+    deadline: Deadline = field(default_factory=Deadline, compare=False, repr=False)
 
     def owns(self, key: str) -> bool:
         """The run's shard does the unit or resource ``key`` (always true without sharding)."""

@@ -80,24 +80,26 @@ def plan_for(packs: list[PolicyPack], *, also: Iterable[str] = (), workers: int 
 def instantiate(settings: Resolved, context: RunContext) -> dict[str, Provider]:
     """The chosen providers, each with its settings and its own provider context."""
     registry = load_providers()
-    return {name: registry.get(name)(values, context.for_provider(name)) for name, values in settings.providers.items()}
+    return {name: registry.get(name)(values, context.for_provider(name, timeout=getattr(values, "timeout", None)))
+            for name, values in settings.providers.items()}
 
 
-def collect_resources(providers: dict[str, Provider], plan: CollectPlan,
-                      deadline: Deadline | None = None) -> Iterator[Resource]:
+def collect_resources(providers: dict[str, Provider], plan: CollectPlan) -> Iterator[Resource]:
     """Resources from every provider in turn.
 
     A provider failing before anything at all was collected stops the run (exit 2: usually
     credentials or configuration). Once resources have been collected, a failure is kept as
     a collection problem instead, so the partial results are still evaluated and written.
-    When ``deadline`` passes, what a provider has not listed yet is a collection problem "timed out".
+    When a provider's deadline (its own ``timeout`` or the run's) passes, what it has not listed
+    yet is a collection problem "timed out"; its own limit counts from when its listing begins.
     """
-    deadline = deadline or Deadline()
     collected = 0
     for name, provider in providers.items():
         context = provider.context
+        deadline = context.deadline
+        deadline.begin()
         if deadline.passed():
-            deadline.expired = True
+            deadline.expire()
             context.report_problem("collection", f"{deadline.message()} before listing began")
             continue
         try:
@@ -113,6 +115,12 @@ def collect_resources(providers: dict[str, Provider], plan: CollectPlan,
             if not collected:
                 raise
             provider.context.report_problem("collection stopped", str(exc))
+
+
+def deadline_by_provider(providers: dict[str, Provider], run: Deadline) -> Callable[[Resource], Deadline]:
+    """The deadline a resource is read under: its provider's (which includes the run's), else the run's."""
+    table = {name: provider.context.deadline for name, provider in providers.items()}
+    return lambda resource: table.get(resource.provider, run)
 
 
 def problems_of(providers: dict[str, Provider]) -> list[CollectionProblem]:
@@ -145,7 +153,7 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     shard = context.shard or WHOLE
     resources: Iterable[Resource] = itertools.chain(
         *((r for r in snapshot.resources() if shard.owns(r.id)) for snapshot in loaded),
-        collect_resources(providers, plan, context.deadline))
+        collect_resources(providers, plan))
     by_type: Counter[str] = Counter()
     edges = EdgeWatch()
 
@@ -162,7 +170,8 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
         with lock:
             skips[rule.id, resource.type, resource.provider, reason] += 1
 
-    findings, tally, rule_tally, omitted = _evaluate(rules, resources, book, context, seen, skipped)
+    deadline = deadline_by_provider(providers, context.deadline)
+    findings, tally, rule_tally, omitted = _evaluate(rules, resources, book, context, seen, skipped, deadline)
     report = Report(
         findings=findings, rules=list(rules), packs=packs, thresholds=context.thresholds, started=started,
         finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
@@ -172,7 +181,8 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
                          *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})",
                                              p.level)
                            for snapshot in loaded for p in snapshot.problems),
-                         *edges.warnings(fail_on_empty=run.fail_on_empty), *timeout_problems(context.deadline)]),
+                         *edges.warnings(fail_on_empty=run.fail_on_empty),
+                         *timeout_problems(context.deadline, providers)]),
         sources=[str(p) for p in snapshot_paths] + list(settings.providers),
         skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
         shard=shard_record(context, providers, loaded),
@@ -183,12 +193,19 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     return report
 
 
-def timeout_problems(deadline: Deadline) -> list[CollectionProblem]:
-    """The run-wide problem of a run its deadline cut short (it fails the run like an ``error`` finding)."""
-    if not deadline.expired:
-        return []
-    return [CollectionProblem("policycheck", "run", f"{deadline.message()}: what was not read by then is "
-                                                    "'error' (timed out)")]
+def timeout_problems(deadline: Deadline, providers: dict[str, Provider]) -> list[CollectionProblem]:
+    """The problems of a run cut short by its deadline, or of providers cut short by their own: each fails the
+    run like an ``error`` finding."""
+    problems = []
+    if deadline.expired:
+        problems.append(CollectionProblem("policycheck", "run", f"{deadline.message()}: what was not read by then "
+                                                                "is 'error' (timed out)"))
+    for name, provider in providers.items():
+        own = provider.context.deadline
+        if own.expired and own.own_passed():
+            problems.append(CollectionProblem(name, "run", f"{own.message()}: what {name} had not read by then is "
+                                                           "'error' (timed out)"))
+    return problems
 
 
 def shard_record(context: RunContext, providers: dict[str, Provider], snapshots: list[Any]) -> ShardRecord | None:
@@ -203,6 +220,7 @@ def shard_record(context: RunContext, providers: dict[str, Provider], snapshots:
 
 def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, context: RunContext,
               seen: Callable[[Resource], None], skipped: Callable[[Rule, Resource, str], None],
+              deadline: Callable[[Resource], Deadline],
               ) -> tuple[list[Finding], Counter[tuple[str, str]], Counter[tuple[str, str]], int]:
     """Findings kept for the report, the (severity, result) and (rule, result) tallies of all of them, and how
     many passes were left out."""
@@ -212,7 +230,7 @@ def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook
     omitted = 0
     for finding in evaluate(rules, resources, book, evaluation_date=context.evaluation_date,
                             workers=context.workers, on_resource=seen, on_skip=skipped,
-                            deadline=context.deadline):
+                            deadline=deadline):
         tally[finding.severity.label, finding.result.value] += 1
         rule_tally[finding.rule_id, finding.result.value] += 1
         if finding.result is Result.PASS and not context.keep_passed:
@@ -270,13 +288,14 @@ def run_collect(settings: Resolved, context: RunContext, out: TextIO, *, all_att
                       if known_type and plan.needs is not None else None)
         return resource
 
-    deadline = context.deadline
-    loaded = map_bounded(materialised, collect_resources(providers, plan, deadline), workers=plan.max_workers,
+    deadline = deadline_by_provider(providers, context.deadline)
+    loaded = map_bounded(materialised, collect_resources(providers, plan), workers=plan.max_workers,
                          inline=lambda resource: not resource.has_pending_fetch, deadline=deadline,
-                         late=lambda resource: _unread(resource, f"{deadline.message()} before it could be read"))
+                         late=lambda resource: _unread(resource, f"{deadline(resource).message()} before it could "
+                                                                 "be read"))
 
     def problems() -> list[CollectionProblem]:
-        return sorted([*problems_of(providers), *timeout_problems(deadline)])
+        return sorted([*problems_of(providers), *timeout_problems(context.deadline, providers)])
 
     count = write_snapshot(loaded, out, version=__version__, sources=list(settings.providers),
                            created=context.clock(), problems=problems)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policycheck.errors import ConfigError
+from policycheck.provider import ProviderSettings
 from policycheck.regions import known_regions
 from policycheck.registry import did_you_mean
-from policycheck.settings import Settings, setting
+from policycheck.settings import setting
 
 __all__ = ["ACCOUNT", "REGION", "ROLE_ARN", "AwsSettings"]
 
@@ -20,7 +21,7 @@ _UNIQUE = {"uniqueItems": True}
 
 
 @dataclass(frozen=True)
-class AwsSettings(Settings):
+class AwsSettings(ProviderSettings):
     """AWS: which accounts and regions to scan, and how."""
 
     section = "aws"

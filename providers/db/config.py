@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from policycheck.settings import Settings, setting
+from policycheck.provider import ProviderSettings
+from policycheck.settings import setting
 
 from .dsn import Dsn, parse_dsn
 from .tags import mapping_tags
@@ -24,7 +25,7 @@ _SECONDS = {"type": "number", "exclusiveMinimum": 0}
 
 
 @dataclass(frozen=True)
-class DbSettings(Settings):
+class DbSettings(ProviderSettings):
     """Servers to scan and how; subclasses name the engine (section, DSN schemes, flags)."""
 
     schemes: ClassVar[tuple[str, ...]] = ()

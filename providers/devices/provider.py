@@ -13,8 +13,8 @@ from typing import Any
 from policycheck.errors import ConfigError, InputError
 from policycheck.model import Resource
 from policycheck.privacy import Pseudonymiser
-from policycheck.provider import CollectPlan, Provider
-from policycheck.settings import Settings, setting
+from policycheck.provider import CollectPlan, Provider, ProviderSettings
+from policycheck.settings import setting
 
 from .build import DEVICE_TYPE, Builder
 from .detect import check_inventory, format_named, read_inventory
@@ -57,7 +57,7 @@ _COLUMNS = "a column name or a non-empty list of column names"
 
 
 @dataclass(frozen=True)
-class DeviceSettings(Settings):
+class DeviceSettings(ProviderSettings):
     """Device inventories and the staff register."""
 
     section = "devices"

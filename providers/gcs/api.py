@@ -9,6 +9,7 @@ endpoint unreachable, project unknown) raise a :class:`PolicycheckError` subclas
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -56,6 +57,7 @@ class GcsApi:
         retries, say) raises :class:`ProjectUnlisted`, so the other projects go on.
         """
         errors = self._errors
+        started = time.monotonic()
         try:
             with self._run_wide():
                 try:
@@ -65,7 +67,7 @@ class GcsApi:
                     if not isinstance(cause, errors.GoogleAPICallError) or isinstance(cause, errors.Unauthorized):
                         raise
                     raise ProjectUnlisted(f"gcs: project '{project}': Cloud Storage at {self.endpoint} kept answering "
-                                          f"HTTP {cause.code} for {self.timeout:g} s") from None
+                                          f"HTTP {cause.code} for {self._waited(started)}") from None
         except errors.Forbidden:
             if full:
                 return self.list_buckets(project, full=False)
@@ -129,13 +131,18 @@ class GcsApi:
             bucket.default_object_acl.reload(timeout=self.timeout, retry=self.retry)
         return [dict(entry) for entry in bucket.default_object_acl]
 
+    def _waited(self, started: float) -> str:
+        """How long retries really went on (they stop before a backoff would pass ``request_timeout``)."""
+        return f"{time.monotonic() - started:.1f} s (request_timeout {self.timeout:g} s)"
+
     @contextmanager
     def _run_wide(self) -> Iterator[None]:
         """Credential and transport failures become CredentialError; API errors pass through."""
+        started = time.monotonic()
         try:
             yield
         except Exception as exc:
-            reason = self._run_error(exc)
+            reason = self._run_error(exc, started)
             if reason is None:
                 raise
             raise CredentialError(reason) from None
@@ -143,17 +150,18 @@ class GcsApi:
     @contextmanager
     def _bucket_call(self, permission: str) -> Iterator[None]:
         """Any failure of a lazy call on one bucket becomes CollectionError naming the permission."""
+        started = time.monotonic()
         try:
             yield
         except self._errors.GoogleAPICallError as exc:
             raise _bucket_failure(exc, permission) from None
         except Exception as exc:
-            reason = self._run_error(exc)
+            reason = self._run_error(exc, started)
             if reason is None:
                 raise
             raise CollectionError(reason.removeprefix("gcs: "), action=permission) from None
 
-    def _run_error(self, exc: Exception) -> str | None:
+    def _run_error(self, exc: Exception, started: float) -> str | None:
         """A one-line reason when ``exc`` means no call can succeed, else None."""
         import requests
         from google.auth import exceptions as auth_errors
@@ -164,9 +172,9 @@ class GcsApi:
         if isinstance(exc, self._errors.Unauthorized | auth_errors.GoogleAuthError):
             return "gcs: the Google credentials were rejected (expired or revoked?)"
         if isinstance(exc, self._errors.RetryError) and isinstance(cause, self._errors.GoogleAPICallError):
-            return f"gcs: Cloud Storage at {self.endpoint} kept answering HTTP {cause.code} for {self.timeout:g} s"
+            return f"gcs: Cloud Storage at {self.endpoint} kept answering HTTP {cause.code} for {self._waited(started)}"
         if isinstance(exc, self._errors.RetryError):
-            return f"gcs: cannot reach Cloud Storage at {self.endpoint} (no answer within {self.timeout:g} s)"
+            return f"gcs: cannot reach Cloud Storage at {self.endpoint} (no answer in {self._waited(started)})"
         if isinstance(exc, requests.RequestException):
             return f"gcs: cannot reach Cloud Storage at {self.endpoint} ({type(exc).__name__})"
         return None

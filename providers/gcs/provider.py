@@ -37,7 +37,7 @@ class GcsProvider(Provider):
         if not plan.wants_type(BUCKET.name):
             return
         connection = connect(self.settings, pool_size=max(10, plan.max_workers))
-        api = GcsApi(connection.client, endpoint=connection.endpoint, timeout=self.settings.timeout)
+        api = GcsApi(connection.client, endpoint=connection.endpoint, timeout=self.settings.request_timeout)
         collector = Collector(api, plan, self.context.report_problem, self.settings.allowed_domains)
         if self.settings.buckets:
             yield from collector.named(self.settings.bucket_refs)

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from policycheck.errors import ConfigError
-from policycheck.settings import Settings, setting
+from policycheck.provider import ProviderSettings
+from policycheck.settings import setting
 
 __all__ = ["BUCKET_NAME", "PROJECT_ID", "GcsSettings"]
 
@@ -19,7 +20,7 @@ DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 
 
 @dataclass(frozen=True)
-class GcsSettings(Settings):
+class GcsSettings(ProviderSettings):
     """Google Cloud Storage: which projects or buckets, and how to reach them."""
 
     section = "gcs"
@@ -36,8 +37,9 @@ class GcsSettings(Settings):
         "Application Default Credentials.", flag="--gcp-credentials", path="always")
     endpoint: str | None = setting(None, "JSON API endpoint, e.g. a private endpoint or emulator.")
     anonymous: bool = setting(False, "Send no credentials (local emulators).")
-    timeout: float = setting(60.0, "Seconds per request, retries included.", schema={"exclusiveMinimum": 0},
-                             expect="a positive number of seconds")
+    request_timeout: float = setting(60.0, "Seconds per request, retries included (the provider's whole time "
+                                     "limit is 'timeout').", schema={"exclusiveMinimum": 0},
+                                     expect="a positive number of seconds")
     allowed_domains: frozenset[str] = setting(
         frozenset(), "Your organisation's own domains (e.g. acme.example, or PROJECT.iam.gserviceaccount.com of "
         "sibling projects): IAM members and ACL entities of these domains are not external principals.",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from policycheck.errors import InputError
+from policycheck.inputs import DEFAULT_MAX_INPUT_MB, MB, read_bounded
 
 SUPPORTED_MAJOR = "1"
 
@@ -72,15 +73,12 @@ def strip_keys(address: str) -> str:
     return "".join(out)
 
 
-def load(path: Path) -> dict[str, Any]:
-    """The JSON document of ``path``; InputError naming the file for anything that is not plan or state JSON."""
+def load(path: Path, *, cap: int = DEFAULT_MAX_INPUT_MB * MB) -> dict[str, Any]:
+    """The JSON document of ``path`` (a regular file of at most ``cap`` bytes); InputError naming the file for
+    anything that is not plan or state JSON."""
+    data = read_bounded(path, InputError, cap=cap, what="plan", raise_flag="--max-input-mb")
     try:
-        with path.open("rb") as handle:
-            document = json.load(handle)
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+        document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         place = f"line {exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
         raise InputError("not JSON; write the plan with 'terraform show -json tfplan > plan.json'",

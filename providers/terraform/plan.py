@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from policycheck.inputs import DEFAULT_MAX_INPUT_MB, MB
 from policycheck.regions import locate
 
 from . import values
@@ -30,9 +31,9 @@ IDENTIFIERS = ("id", "bucket", "arn", "name", "identifier", "cluster_identifier"
 class Plan:
     """The instances of one plan/state file, indexed for joins."""
 
-    def __init__(self, path: Path, document: Mapping[str, Any] | None = None):
+    def __init__(self, path: Path, document: Mapping[str, Any] | None = None, *, cap: int = DEFAULT_MAX_INPUT_MB * MB):
         self.path = path
-        document = load(path) if document is None else document
+        document = load(path, cap=cap) if document is None else document
         self.is_plan = is_plan(document)
         self.config = Configuration(document)
         self.instances = list(instances(document, str(path)))

@@ -38,13 +38,15 @@ class TerraformProvider(Provider):
                   if plan.wants_type(resource_type.name)}
         if not wanted:
             return
-        plans = [Plan(path) for path in self.settings.plan_paths]  # every file is checked before anything is yielded
+        cap = self.context.max_input_bytes
+        # every file is checked before anything is yielded
+        plans = [Plan(path, cap=cap) for path in self.settings.plan_paths]
         for document in plans:
             sources = None
             if self.settings.folder is not None:
                 from .source import Sources
 
-                sources = Sources(self.settings.folder, document.config)
+                sources = Sources(self.settings.folder, document.config, cap=cap)
             context = _context(document, sources)
             for mapper in dict.fromkeys(wanted.values()):
                 yield from mapper(document, context, self.settings)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policycheck.errors import ConfigError
-from policycheck.settings import Settings, setting
+from policycheck.provider import ProviderSettings
+from policycheck.settings import setting
 
 from ..gcs.settings import DOMAIN
 
@@ -17,7 +18,7 @@ __all__ = ["TerraformSettings"]
 
 
 @dataclass(frozen=True)
-class TerraformSettings(Settings):
+class TerraformSettings(ProviderSettings):
     """Terraform/OpenTofu: the plan or state files to judge before (or instead of) the cloud itself."""
 
     section = "terraform"

@@ -12,7 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from policycheck.errors import ConfigError
+from policycheck.errors import ConfigError, InputError, PolicycheckError
+from policycheck.inputs import DEFAULT_MAX_INPUT_MB, MB, read_bounded
 from policycheck.model import SourceLocation
 
 from .config import Configuration
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 class Sources:
     """Declarations of resources in one root module folder and its module folders, read on demand."""
 
-    def __init__(self, root: Path, config: Configuration):
+    def __init__(self, root: Path, config: Configuration, *, cap: int = DEFAULT_MAX_INPUT_MB * MB):
         try:
             import hcl2  # noqa: F401  the extra is checked before any plan is read
         except ImportError as exc:
@@ -32,7 +33,8 @@ class Sources:
                               "'policycheck[terraform]'") from exc
         self.root = root
         self.config = config
-        self.installed = _installed_modules(root)
+        self.cap = cap
+        self.installed = _installed_modules(root, cap)
         self._folders: dict[str, dict[tuple[str, str, str], SourceLocation]] = {}
 
     def locate(self, instance: Instance) -> SourceLocation | None:
@@ -40,7 +42,7 @@ class Sources:
         if folder is None:
             return None
         if folder not in self._folders:
-            self._folders[folder] = _declarations(Path(folder))
+            self._folders[folder] = _declarations(Path(folder), self.cap)
         return self._folders[folder].get((instance.mode, instance.type, instance.name))
 
     def _folder(self, module_path: str) -> str | None:
@@ -58,16 +60,16 @@ class Sources:
         return str((Path(base) / source).resolve())
 
 
-def _installed_modules(root: Path) -> dict[str, str]:
+def _installed_modules(root: Path, cap: int) -> dict[str, str]:
     manifest = root / ".terraform" / "modules" / "modules.json"
     try:
-        entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules") or []
-    except (OSError, ValueError, AttributeError):
+        entries = json.loads(read_bounded(manifest, InputError, cap=cap)).get("Modules") or []
+    except (PolicycheckError, ValueError, AttributeError):
         return {}
     return {str(e.get("Key")): str(e.get("Dir")) for e in entries if isinstance(e, dict) and e.get("Key")}
 
 
-def _declarations(folder: Path) -> dict[tuple[str, str, str], SourceLocation]:
+def _declarations(folder: Path, cap: int) -> dict[tuple[str, str, str], SourceLocation]:
     """(mode, type, name) -> file and line of every resource and data block in the folder's .tf files."""
     import hcl2
     from lark import Token, Tree
@@ -75,7 +77,7 @@ def _declarations(folder: Path) -> dict[tuple[str, str, str], SourceLocation]:
     found: dict[tuple[str, str, str], SourceLocation] = {}
     for path in sorted(folder.glob("*.tf")):
         try:
-            tree = hcl2.parses_to_tree(path.read_text(encoding="utf-8"))
+            tree = hcl2.parses_to_tree(read_bounded(path, InputError, cap=cap).decode("utf-8"))
         except Exception as exc:  # a file python-hcl2 cannot parse only loses its locations
             log.warning("%s: not parsed (%s); its resources are reported without a line", path, exc)
             continue

@@ -100,3 +100,18 @@ def test_a_declaration_gives_types_flags_and_environment_names():
         Example.parse({"host": ["a"]})
     with pytest.raises(TypeError):
         setting([], "a mutable default")
+
+
+def test_every_provider_has_its_own_timeout_in_file_and_environment(write):
+    """Issue 13 item 6: ``providers.NAME.timeout`` (config) / ``POLICYCHECK_NAME_TIMEOUT`` for every provider."""
+    registry = load_providers()
+    for name in ("aws", "gcs", "devices", "terraform", "postgres", "mysql"):  # the built-in ones
+        declared = registry.get(name).settings_class
+        assert declared.spec("timeout").env_var(declared.section) == f"POLICYCHECK_{name.upper()}_TIMEOUT"
+    config = write("team.yaml", "providers:\n  devices: {timeout: 90}\n  gcs: {timeout: 600, request_timeout: 20}\n")
+    resolved = resolve(str(config), {}, env={"POLICYCHECK_DEVICES_TIMEOUT": "45"})
+    assert resolved.providers["devices"].timeout == 45  # the environment over the file
+    assert (resolved.providers["gcs"].timeout, resolved.providers["gcs"].request_timeout) == (600, 20)
+    bad = write("bad.yaml", "providers:\n  aws: {timeout: 0}\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml:2:\d+: providers\.aws\.timeout: 0 is less than or equal to"):
+        resolve(str(bad), {}, env={})

@@ -18,6 +18,7 @@ from policycheck.deadline import Deadline, TimedOut, within
 from policycheck.engine import evaluate
 from policycheck.loader import load_packs
 from policycheck.model import Resource, Result
+from policycheck.waivers import WaiverBook, load_waivers
 
 TODAY = dt.date(2026, 5, 1)
 
@@ -92,3 +93,77 @@ def test_a_stream_error_is_raised_in_the_consumer():
 
     with pytest.raises(ValueError, match="listing broke"):
         list(within(listing(), Deadline(5)))
+
+
+# -- a provider's own limit (providers.NAME.timeout) under the run's ------------------------------
+def stuck(index: int, provider: str, release: threading.Event) -> Resource:
+    resource = bucket(index, release)
+    resource.provider = provider
+    return resource
+
+
+def test_a_providers_own_limit_cuts_only_its_own_resources(tmp_path, release):
+    """aws has 0.3 s of its own; gcs only the run's (none): a slow gcs read still counts, aws reads are late."""
+    run = Deadline()
+    limits = {"aws": Deadline(0.3, label="providers.aws.timeout", parent=run), "gcs": Deadline(parent=run)}
+    slow = threading.Event()
+    threading.Timer(0.8, slow.set).start()  # gcs answers after 0.8 s: past aws's limit, within its own
+    resources = [stuck(0, "aws", release), stuck(1, "gcs", slow), stuck(2, "aws", release)]
+    findings = list(evaluate(rules(tmp_path), resources, evaluation_date=TODAY, workers=4,
+                             deadline=lambda resource: limits[resource.provider]))
+    results = {(f.resource.name, f.rule_id): (f.result, f.message) for f in findings}
+    assert results["bucket-1", "H-ENC-001"][0] is Result.PASS
+    for name in ("bucket-0", "bucket-2"):
+        result, message = results[name, "H-ENC-001"]
+        assert result is Result.ERROR and message.startswith("timed out (providers.aws.timeout 0.3 s)")
+    assert limits["aws"].expired and not limits["gcs"].expired and not run.expired
+
+
+def test_the_run_limit_binds_when_it_is_shorter_than_the_providers():
+    ticks = [0.0]
+    run = Deadline(2, clock=lambda: ticks[0])
+    own = Deadline(10, label="providers.gcs.timeout", parent=run, clock=lambda: ticks[0])
+    assert own.remaining() == 2 and own.message() == "timed out (--timeout 2 s)"
+    ticks[0] = 2.5
+    assert own.passed() and not own.own_passed()
+    own.expire()
+    assert own.expired and run.expired  # the run's limit ran out: the run-wide problem is reported
+
+
+def test_a_providers_limit_counts_from_when_its_listing_begins():
+    ticks = [0.0]
+    run = Deadline(clock=lambda: ticks[0])
+    own = Deadline(5, label="providers.devices.timeout", parent=run, clock=lambda: ticks[0])
+    ticks[0] = 100.0  # another provider listed for 100 s first
+    assert own.passed()
+    own.begin()
+    assert own.remaining() == 5 and own.message() == "timed out (providers.devices.timeout 5 s)"
+    ticks[0] = 105.0
+    assert own.own_passed()
+    own.expire()
+    assert own.expired and not run.expired
+
+
+def test_waivers_by_id_apply_to_timed_out_resources_and_tag_waivers_cannot(tmp_path, release):
+    """A timed-out resource is judged like any error: a waiver naming it by id waives it; one selecting by tag
+    would need a read that may hang, so it does not apply (the finding stays error)."""
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("""\
+apiVersion: policycheck/v1
+kind: Waivers
+waivers:
+  - {id: W-1, rule: H-ENC-001, resource: "arn:aws:s3:::bucket-1", reason: legacy archive, approver: dpo@example.com,
+     created: "2026-04-20", expires: "2026-06-01"}
+  - {id: W-2, rule: H-PUB-001, tags: {owner: web}, reason: public website, approver: dpo@example.com,
+     created: "2026-04-20", expires: "2026-06-01"}
+""", encoding="utf-8")
+    book = WaiverBook.of(load_waivers(waivers, today=TODAY), TODAY)
+    resource = bucket(1, release)
+    resource.tags = {"owner": "web"}  # known from the listing: the tag waiver would match a resource read in time
+    assert book.find("H-PUB-001", resource).id == "W-2"
+    findings = list(evaluate(rules(tmp_path), [resource], book, evaluation_date=TODAY, workers=2,
+                             deadline=Deadline(0.3)))
+    results = {f.rule_id: f for f in findings}
+    assert results["H-ENC-001"].result is Result.WAIVED and results["H-ENC-001"].waiver.id == "W-1"
+    assert results["H-ENC-001"].message.startswith("waived (error): timed out (--timeout 0.3 s)")
+    assert results["H-PUB-001"].result is Result.ERROR and results["H-PUB-001"].waiver is None

@@ -117,7 +117,7 @@ def test_no_credentials_in_a_real_process(policy, tmp_path):
 
 def test_config_file_section(estate, policy, tmp_path):
     config = tmp_path / "policycheck.yaml"
-    config.write_text(f"providers:\n  gcs:\n    projects: [{PROJECT}]\n    timeout: 30\n")
+    config.write_text(f"providers:\n  gcs:\n    projects: [{PROJECT}]\n    request_timeout: 30\n    timeout: 600\n")
     result, report = scan(policy, tmp_path, "--config", str(config))
     assert result.exit_code == 1, result.output
     assert {f["resource"]["account"] for f in report["findings"]} == {PROJECT}

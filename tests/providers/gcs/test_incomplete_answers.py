@@ -68,7 +68,7 @@ def test_listing_server_error_is_a_problem_of_that_project(estate, gcs_data, col
     estate.add(OTHER, gcs_data.bucket("cs-recordings-eu"))
     estate.list_errors[PROJECT] = status
     context = ProviderContext()
-    resources = collect({"projects": [PROJECT, OTHER], "timeout": 0.5}, context=context)
+    resources = collect({"projects": [PROJECT, OTHER], "request_timeout": 0.5}, context=context)
     assert [r.name for r in resources] == ["cs-recordings-eu"]
     [problem] = context.problems
     assert problem.scope == f"project {PROJECT}"
@@ -78,4 +78,4 @@ def test_listing_server_error_is_a_problem_of_that_project(estate, gcs_data, col
 def test_every_project_failing_is_one_line_error(estate, collect):
     estate.list_errors[PROJECT] = 500
     with pytest.raises(CredentialError, match="kept answering HTTP 500"):
-        collect({"projects": [PROJECT], "timeout": 0.5})
+        collect({"projects": [PROJECT], "request_timeout": 0.5})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -247,18 +248,39 @@ def test_unreachable_endpoint_is_one_line_credential_error(collect):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nothing listens there
-    config = {"projects": [PROJECT], "endpoint": f"http://127.0.0.1:{port}", "anonymous": True, "timeout": 0.5}
+    config = {"projects": [PROJECT], "endpoint": f"http://127.0.0.1:{port}", "anonymous": True,
+              "request_timeout": 0.5}
+    started = time.monotonic()
     with pytest.raises(CredentialError) as raised:
         collect(config)
-    assert str(raised.value) == f"gcs: cannot reach Cloud Storage at http://127.0.0.1:{port} (no answer within 0.5 s)"
+    waited = time.monotonic() - started
+    said = re.fullmatch(rf"gcs: cannot reach Cloud Storage at http://127\.0\.0\.1:{port} "
+                        r"\(no answer in (\d+\.\d) s \(request_timeout 0\.5 s\)\)", str(raised.value))
+    assert said, str(raised.value)
+    assert float(said[1]) <= waited + 0.05  # the time it really waited, not the configured limit
+
+
+def test_server_errors_report_the_time_really_spent_retrying(estate, collect, named):
+    """Issue 13 item 9: the message gives the elapsed time, which is under the limit when retries stop early."""
+    buckets = named(collect({"projects": [PROJECT], "request_timeout": 1.5},
+                            needs={BUCKETS: frozenset({"access.public"})}))
+    estate.unavailable = True
+    started = time.monotonic()
+    value = buckets["cs-web-assets"].get("access.public")
+    waited = time.monotonic() - started
+    said = re.search(r"kept answering HTTP 503 for (\d+\.\d) s \(request_timeout 1\.5 s\)", value.reason)
+    assert said, value.reason
+    assert abs(float(said[1]) - waited) < 0.2
 
 
 def test_persistent_server_errors(estate, collect, named):
     """Retried until the timeout; then a run-wide error at listing, or unknown values for one bucket."""
-    buckets = named(collect({"projects": [PROJECT], "timeout": 0.5}, needs={BUCKETS: frozenset({"access.public"})}))
+    buckets = named(collect({"projects": [PROJECT], "request_timeout": 0.5},
+                            needs={BUCKETS: frozenset({"access.public"})}))
     estate.unavailable = True
     value = buckets["cs-web-assets"].get("access.public")
     assert isinstance(value, Unknown)
-    assert value.reason.endswith("kept answering HTTP 503 for 0.5 s (storage.buckets.getIamPolicy)")
+    assert re.search(r"kept answering HTTP 503 for \d+\.\d s \(request_timeout 0\.5 s\) "
+                     r"\(storage\.buckets\.getIamPolicy\)$", value.reason), value.reason
     with pytest.raises(CredentialError, match="kept answering HTTP 503"):
-        collect({"projects": [PROJECT], "timeout": 0.5})
+        collect({"projects": [PROJECT], "request_timeout": 0.5})

@@ -37,6 +37,7 @@ def test_resource_type_exposes_the_shared_vocabulary():
     ({"projects": ["Acme Support"]}, "gcs: projects[0]: 'Acme Support' is not a GCP project id"),
     ({"projects": ["acme-support", "x"]}, "gcs: projects[1]: 'x' is not a GCP project id"),
     ({"projects": ["acme-support"], "timeout": 0}, "gcs: timeout: 0 is not a positive number"),
+    ({"projects": ["acme-support"], "request_timeout": -1}, "gcs: request_timeout: -1 is not a positive number"),
     ({"buckets": ["just-a-bucket"]}, "gcs: buckets[0]: 'just-a-bucket' is not PROJECT/BUCKET"),
     ({"project": ["acme-support"]}, "gcs: unknown setting 'project'"),
 ])
@@ -149,7 +150,7 @@ def test_credentials_that_cannot_be_refreshed(fake_gcs, gcs_data, collect, tmp_p
     monkeypatch.delenv("STORAGE_EMULATOR_HOST")
     fake_gcs.add("acme-support", gcs_data.bucket("cs-tickets"))
     token_uri = f"{fake_gcs.url}{token_path}" if token_path else f"http://127.0.0.1:{closed_port()}/token"
-    config = {"credentials_file": key_file(tmp_path, token_uri), "endpoint": fake_gcs.url, "timeout": 0.5}
+    config = {"credentials_file": key_file(tmp_path, token_uri), "endpoint": fake_gcs.url, "request_timeout": 0.5}
     with pytest.raises(CredentialError) as raised:
         collect(config)
     assert str(raised.value) == message

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,47 @@ def test_collect_with_a_timeout_writes_the_snapshot_with_unread_values_unknown(f
                            str(snapshot), "-f", "json"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert scan.returncode == 1  # the snapshot fails like the scan would: errors, never passes
     assert {f["result"] for f in json.loads(scan.stdout)["findings"]} == {"error"}
+
+
+DEVICES = Path(__file__).parents[1] / "devices" / "fixtures"
+BOTH = POLICY + """\
+  - id: T-ENC
+    title: Laptops are encrypted
+    severity: high
+    resources: [device]
+    require: {attr: encryption.at_rest, equals: true}
+    references: ["GDPR Art. 32"]
+    remediation: Turn on disk encryption.
+"""
+
+
+@pytest.mark.integration  # a real process
+@pytest.mark.parametrize(("flags", "said"), [
+    ((), f"providers.gcs.timeout {LIMIT} s"),  # the provider's own limit, from the config file
+    (("--timeout", "2"), "--timeout 2 s"),  # the run's, when it is the shorter
+])
+def test_a_providers_timeout_in_the_config_cuts_only_that_provider(fake_gcs, gcs_data, tmp_path, flags, said):
+    for name in ("cs-tickets-de", "cs-chat-de"):
+        fake_gcs.add(PROJECT, gcs_data.bucket(name, iamConfiguration=INHERITED))
+    fake_gcs.stall = {"iam"}
+    policy, report, config = tmp_path / "policy.yaml", tmp_path / "report.json", tmp_path / "policycheck.yaml"
+    policy.write_text(BOTH, encoding="utf-8")
+    config.write_text(f"providers:\n  gcs: {{projects: [{PROJECT}], timeout: {LIMIT}}}\n"
+                      f"  devices: {{inventories: ['{DEVICES / 'policycheck-devices.csv'}']}}\n", encoding="utf-8")
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": fake_gcs.url, "POLICYCHECK_EVALUATION_DATE": "2026-11-02",
+           "POLICYCHECK_PSEUDONYM_KEY": "a-test-key-of-some-length"}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "policycheck", "scan", "--config", str(config), "--policy",
+                           str(policy), "--format", "json", "--output", str(report), *flags],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < LIMIT + 6
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    findings = json.loads(report.read_text())["findings"]
+    buckets = [f for f in findings if f["rule_id"] == "T-PUBLIC"]
+    devices = [f for f in findings if f["rule_id"] == "T-ENC"]
+    assert len(buckets) == 2 and all(f["result"] == "error" and f["message"].startswith(f"timed out ({said})")
+                                     for f in buckets)
+    assert devices and {f["result"] for f in devices} <= {"pass", "fail"}  # read in time: judged as usual
+    problems = json.loads(report.read_text())["collection_problems"]
+    assert any(said in p["message"] and p["scope"] == "run" for p in problems), problems

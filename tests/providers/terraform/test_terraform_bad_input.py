@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -37,9 +38,28 @@ def test_bad_plan_is_one_line_naming_the_file(tmp_path, content, message):
 
 def test_missing_plan_and_missing_option(tmp_path):
     code, output = scan(str(tmp_path / "nope.json"))
-    assert code == 2 and "nope.json" in output and "file not found" in output
+    assert code == 2 and "nope.json" in output and "plan not found" in output
     code, output = run("scan", "--provider", "terraform")
     assert code == 2 and "no plan given" in output
+
+
+def test_a_plan_past_the_input_cap_is_refused_unread(tmp_path):
+    """Issue 13 item 5: plans are read through the same cap as snapshots, raised with --max-input-mb."""
+    big = tmp_path / "big.json"
+    padding = " " * (1024 * 1024 + 10)  # just over 1 MB of whitespace around a valid plan
+    big.write_text(PLAN.read_text(encoding="utf-8") + padding, encoding="utf-8")
+    code, output = run("scan", "--provider", "terraform", "--plan", str(big), "--max-input-mb", "1")
+    assert code == 2 and output.strip() == (f"policycheck: error: {big}: plan is larger than 1 MB; raise the limit "
+                                            "with --max-input-mb")
+    code, output = run("scan", "--provider", "terraform", "--plan", str(big), "--max-input-mb", "2")
+    assert code in (0, 1), output  # raised: the same plan is scanned
+
+
+def test_a_plan_that_is_a_pipe_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "plan.json"
+    os.mkfifo(fifo)
+    code, output = scan(str(fifo))
+    assert code == 2 and "not a regular file" in output and str(fifo) in output
 
 
 def test_terraform_dir_must_be_a_folder(tmp_path):
