@@ -115,3 +115,23 @@ def test_every_provider_has_its_own_timeout_in_file_and_environment(write):
     bad = write("bad.yaml", "providers:\n  aws: {timeout: 0}\n")
     with pytest.raises(ConfigError, match=r"bad\.yaml:2:\d+: providers\.aws\.timeout: 0 is less than or equal to"):
         resolve(str(bad), {}, env={})
+
+
+
+@pytest.mark.integration  # a fresh process: this one has the core tests' own provider registered
+def test_the_shipped_schema_files_are_the_generated_ones(tmp_path):
+    """Editors read policycheck/schemas/*.json: they must say what the code checks (regenerate with
+    ``policycheck schema --write policycheck/schemas``)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    subprocess.run([sys.executable, "-m", "policycheck", "schema", "--write", str(tmp_path)], check=True,
+                   capture_output=True, timeout=120)
+    shipped = Path(__file__).parents[2] / "policycheck" / "schemas"
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == sorted(path.name for path in shipped.glob("*.json"))
+    for name in written:
+        assert json.loads((shipped / name).read_text(encoding="utf-8")) == json.loads(
+            (tmp_path / name).read_text(encoding="utf-8")), name
