@@ -49,7 +49,8 @@ class AwsSettings(Settings):
                                    flag="--ou",
                                    items={"pattern": OU}, schema=_UNIQUE, expect="an OU id (ou-ab12-cd34ef56) or "
                                    "root id (r-ab12)", metavar="OU_ID")
-    source: str = setting("api", "Where S3, DynamoDB (and, with an aggregator, RDS) facts come from: api (the live S3 APIs), config (AWS Config's "
+    source: str = setting("api", "Where S3, DynamoDB (and, with an aggregator, RDS) facts come from: api (the live "
+                          "APIs), config (AWS Config's "
                           "recorded configuration items, the live API for what Config lacks or holds stale) or auto "
                           "(config, and the live API where Config is denied or not set up).", flag="--aws-source",
                           schema={"enum": ["config", "api", "auto"]}, expect="one of config, api, auto")
