@@ -14,9 +14,11 @@ from policycheck.attributes import AttributeSpec as A
 from policycheck.errors import CollectionError
 from policycheck.model import Resource
 
+from . import dynamodb_config
 from .calls import Answers, api, call, paginate
 from .cloudtrail import APIS as TRAIL_APIS
 from .cloudtrail import logs_reads
+from .config_items import EVERY_ACCOUNT, FRESHNESS, Record, aggregated, freshness, member_scope, recorded
 from .groups import Group, TypeSpec, fetchers, resource_type
 from .s3_policy import NO_POLICY, PolicyVerdict, evaluate_policy
 from .scope import DESCRIBE_ORGANIZATION, KMS_DESCRIBE_KEY, Scope, location, replication
@@ -41,7 +43,7 @@ class Table:
         self.scope = scope
         self.region = region
         self.name = name
-        self.arn = f"arn:{scope.partition}:dynamodb:{region}:{scope.account}:table/{name}"
+        self.arn = table_arn(scope, scope.account, region, name)
         self.answers = Answers(self._fetch)
 
     def _fetch(self, key: str) -> Any:
@@ -152,6 +154,7 @@ RAW = (
     A("raw.stream_enabled", "bool", "DynamoDB Streams is enabled."),
     A("raw.ttl_attribute", "string", "Item attribute holding the expiry time when TTL is on."),
     A("raw.policy_accounts", "list", "Other AWS accounts the resource policy grants access to."),
+    *FRESHNESS,
 )
 
 DYNAMODB_TABLE = resource_type(TYPE_NAME, "Amazon DynamoDB table", GROUPS, RAW)
@@ -159,12 +162,53 @@ SPEC = TypeSpec(DYNAMODB_TABLE, GROUPS, (LIST_TABLES,))
 
 
 def list_tables(scope: Scope, region: str) -> Iterator[Resource]:
+    """The region's tables: with a Config aggregator every account's, else the account's listing; with
+    ``source: config|auto`` each fresh Config item answers what it records."""
+    inventory = scope.inventory
+    if inventory is not None and inventory.active and inventory.aggregator:
+        try:
+            records = aggregated(scope.client("config"), inventory.aggregator, dynamodb_config.RESOURCE_TYPE, region,
+                                 inventory.accounts or EVERY_ACCOUNT,
+                                 lambda account, name: scope.owns(table_arn(scope, account, region, name)))
+        except CollectionError as exc:
+            if inventory.source == "config":
+                raise CollectionError(f"AWS Config aggregator {inventory.aggregator}: {exc.reason}",
+                                      action=exc.action) from exc
+        else:
+            for record in records:
+                yield _resource(member_scope(scope, record.account), region, record.name, record)
+            return
     names = paginate(scope.client("dynamodb", region), LIST_TABLES, "TableNames", "ExclusiveStartTableName",
                      "LastEvaluatedTableName")
+    items = _config_items(scope, region, [n for n in names if scope.owns(table_arn(scope, scope.account, region, n))])
     for name in names:
-        table = Table(scope, region, name)
-        yield Resource(type=TYPE_NAME, id=table.arn, name=name, provider="aws", account=scope.account, region=region,
-                       attributes={**location(region), "access.public_access_blocked": True, "versioning.enabled": None,
-                                   "retention.soft_delete_days": 0, "retention.lock_days": 0,
-                                   "logging.audit_log": None},  # CloudTrail data events are the audit log
-                       fetchers=fetchers(SPEC, scope.plan, table), group_of=DYNAMODB_TABLE.group_of)
+        yield _resource(scope, region, name, items.get(name))
+
+
+def _config_items(scope: Scope, region: str, names: list[str]) -> dict[str, Record]:
+    """The tables' items in the region's Config (``source: config|auto``); with auto, Config failing means the API."""
+    inventory = scope.inventory
+    if inventory is None or not inventory.active or not names:
+        return {}
+    try:
+        return recorded(scope.client("config", region), dynamodb_config.RESOURCE_TYPE, names)
+    except CollectionError as exc:
+        if inventory.source == "config":
+            raise CollectionError(f"AWS Config: {exc.reason}", action=exc.action) from exc
+        return {}
+
+
+def table_arn(scope: Scope, account: str, region: str, name: str) -> str:
+    return f"arn:{scope.partition}:dynamodb:{region}:{account}:table/{name}"
+
+
+def _resource(scope: Scope, region: str, name: str, record: Record | None) -> Resource:
+    table = Table(scope, region, name)
+    if record is not None and scope.inventory is not None and scope.inventory.fresh_at(record.captured):
+        table.answers.seed(dynamodb_config.answers(record))  # what the item lacks is still asked, per answer
+    return Resource(type=TYPE_NAME, id=table.arn, name=name, provider="aws", account=scope.account, region=region,
+                    attributes={**location(region), "access.public_access_blocked": True, "versioning.enabled": None,
+                                "retention.soft_delete_days": 0, "retention.lock_days": 0,
+                                "logging.audit_log": None,  # CloudTrail data events are the audit log
+                                **freshness(scope, record)},
+                    fetchers=fetchers(SPEC, scope.plan, table), group_of=DYNAMODB_TABLE.group_of)

@@ -24,6 +24,7 @@ from policycheck.shard import RESOURCE_ID
 
 from . import dynamodb, rds, s3, s3_config
 from .calls import SharedCache, api, call
+from .config_items import aggregator_accounts
 from .groups import TypeSpec, actions
 from .scope import Scope, _everything
 from .settings import AwsSettings
@@ -81,7 +82,7 @@ class AwsProvider(Provider):
                                   self.context.report_problem, select=self._shard_accounts)
         owns = self.context.owns if self.context.partition == RESOURCE_ID else _everything
         cache = SharedCache()
-        inventory = self._inventory()
+        inventory = self._inventory(targets)
         units: list[tuple[Collector, Scope, str | None]] = []
         for target in targets:
             scope = Scope(target, plan, cache, settings.regions, owns, inventory)
@@ -91,10 +92,13 @@ class AwsProvider(Provider):
         if units:
             yield from _stream(units, self._list, max(1, min(plan.max_workers, len(units))))
 
-    def _inventory(self) -> s3_config.Inventory:
+    def _inventory(self, targets: list[Any]) -> s3_config.Inventory:
         settings = self.settings
+        accounts = None
+        if settings.config_aggregator and targets:
+            accounts = aggregator_accounts(settings, targets[0])
         return s3_config.Inventory(settings.source, dt.timedelta(hours=settings.max_config_age), self.context.clock,
-                                   settings.config_aggregator)
+                                   settings.config_aggregator, accounts)
 
     def _shard_accounts(self, accounts: list[str]) -> list[str]:
         """A shard's accounts: whole accounts when there are many, else every account and its own resources."""
@@ -139,9 +143,14 @@ class AwsProvider(Provider):
         found: set[str] = set()
         for collector in wanted:
             found |= actions(collector.spec, plan)
-        if self.settings.source != "api" and any(c.spec is s3.SPEC for c in wanted):
-            found.update(a.action for a in (s3_config.AGGREGATE_APIS if self.settings.config_aggregator
-                                            else s3_config.APIS))
+        if self.settings.source != "api":
+            recorded = [c for c in wanted if c.spec is s3.SPEC or c.spec is dynamodb.SPEC
+                        or (self.settings.config_aggregator and c.spec in (rds.INSTANCE_SPEC, rds.CLUSTER_SPEC))]
+            if recorded:
+                found.update(a.action for a in (s3_config.AGGREGATE_APIS if self.settings.config_aggregator
+                                                else s3_config.APIS))
+        if self.settings.config_aggregator and self.settings.ous and wanted:
+            found.update({"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"})
         if any(c.regional for c in wanted) and not self.settings.regions:
             found.add(DESCRIBE_REGIONS.action)
         if wanted and (self.settings.role_arns or self.settings.org_role):

@@ -10,14 +10,17 @@ their public accessibility counts towards the cluster's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from policycheck.attributes import AttributeSpec as A
 from policycheck.errors import CollectionError
 from policycheck.model import Resource
 
+from . import rds_config
 from .calls import api, paginate
+from .config_items import EVERY_ACCOUNT, FRESHNESS, Record, aggregated, freshness, member_scope
 from .groups import Group, TypeSpec, fetchers, resource_type
 from .rds_audit import PRELOAD_PARAMETER, audit_log, preloads
 from .rds_tls import tls_parameter
@@ -169,6 +172,7 @@ RAW = (
     A("raw.parameter_group", "string", "Parameter group that decides TLS enforcement."),
     A("raw.multi_az", "bool", "Multi-AZ deployment."),
     A("raw.members", "list", "Instances of the cluster."),
+    *FRESHNESS,
 )
 
 INSTANCE_GROUPS: dict[str, Group] = {
@@ -191,30 +195,118 @@ CLUSTER_SPEC = TypeSpec(RDS_CLUSTER, CLUSTER_GROUPS, (DESCRIBE_CLUSTERS,))
 
 
 # -- listing -----------------------------------------------------------------------------------
+def _instance_attributes(db: dict[str, Any], region: str) -> dict[str, Any]:
+    public = bool(db.get("PubliclyAccessible"))
+    replicas = [region_of_arn(r) or region for r in db.get("ReadReplicaDBInstanceIdentifiers") or []]
+    replicas += [r for b in db.get("DBInstanceAutomatedBackupsReplications") or []
+                 if (r := region_of_arn(b.get("DBInstanceAutomatedBackupsArn", "")))]
+    return {**_common(db, region), **replication(replicas), "access.public": public,
+            "access.public_via": ["endpoint"] if public else [], "raw.multi_az": bool(db.get("MultiAZ"))}
+
+
+def _cluster_attributes(db: dict[str, Any], region: str) -> dict[str, Any]:
+    return {**_common(db, region), "raw.multi_az": bool(db.get("MultiAZ")),
+            "raw.members": sorted(m["DBInstanceIdentifier"] for m in db.get("DBClusterMembers") or [])}
+
+
+def _clusters(scope: Scope, region: str) -> list[dict[str, Any]]:
+    return scope.cache.get((scope.account, region, "rds-clusters"), lambda: paginate(
+        scope.client("rds", region), DESCRIBE_CLUSTERS, "DBClusters", "Marker", "Marker"))
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Instances or clusters: their spec, Config type, identifying fields, derivations and live listing."""
+
+    spec: TypeSpec
+    config_type: str
+    id_key: str
+    arn_key: str
+    arn_kind: str
+    fields: dict[str, tuple[str, ...]]
+    attributes: Callable[[dict[str, Any], str], dict[str, Any]]
+    live: Callable[[Scope, str], list[dict[str, Any]]]
+
+    def arn(self, scope: Scope, account: str, region: str, name: str) -> str:
+        return f"arn:{scope.partition}:rds:{region}:{account}:{self.arn_kind}:{name}"
+
+
+INSTANCES = Kind(INSTANCE_SPEC, rds_config.INSTANCE_TYPE, "DBInstanceIdentifier", "DBInstanceArn", "db",
+                 rds_config.INSTANCE_FIELDS, _instance_attributes, _instances)
+CLUSTERS = Kind(CLUSTER_SPEC, rds_config.CLUSTER_TYPE, "DBClusterIdentifier", "DBClusterArn", "cluster",
+                rds_config.CLUSTER_FIELDS, _cluster_attributes, _clusters)
+
+
 def list_instances(scope: Scope, region: str) -> Iterator[Resource]:
-    for db in _instances(scope, region):
-        if db.get("DBClusterIdentifier"):
-            continue
-        public = bool(db.get("PubliclyAccessible"))
-        replicas = [region_of_arn(r) or region for r in db.get("ReadReplicaDBInstanceIdentifiers") or []]
-        replicas += [r for b in db.get("DBInstanceAutomatedBackupsReplications") or []
-                     if (r := region_of_arn(b.get("DBInstanceAutomatedBackupsArn", "")))]
-        attributes = {**_common(db, region), **replication(replicas), "access.public": public,
-                      "access.public_via": ["endpoint"] if public else [], "raw.multi_az": bool(db.get("MultiAZ"))}
-        yield _resource(scope, INSTANCE_SPEC, region, db, db["DBInstanceArn"], db["DBInstanceIdentifier"], attributes)
+    yield from _list(scope, region, INSTANCES)
 
 
 def list_clusters(scope: Scope, region: str) -> Iterator[Resource]:
-    clusters = paginate(scope.client("rds", region), DESCRIBE_CLUSTERS, "DBClusters", "Marker", "Marker")
-    for db in clusters:
-        attributes = {**_common(db, region), "raw.multi_az": bool(db.get("MultiAZ")),
-                      "raw.members": sorted(m["DBInstanceIdentifier"] for m in db.get("DBClusterMembers") or [])}
-        yield _resource(scope, CLUSTER_SPEC, region, db, db["DBClusterArn"], db["DBClusterIdentifier"], attributes)
+    yield from _list(scope, region, CLUSTERS)
 
 
-def _resource(scope: Scope, spec: TypeSpec, region: str, db: dict[str, Any], arn: str, name: str,
-              attributes: dict[str, Any]) -> Resource:
+def _list(scope: Scope, region: str, kind: Kind) -> Iterator[Resource]:
+    """With a Config aggregator, every account's items of the region; else the live Describe listing."""
+    inventory = scope.inventory
+    if inventory is not None and inventory.active and inventory.aggregator:
+        try:
+            records = aggregated(scope.client("config"), inventory.aggregator, kind.config_type, region,
+                                 inventory.accounts or EVERY_ACCOUNT,
+                                 lambda account, name: scope.owns(kind.arn(scope, account, region, name)))
+        except CollectionError as exc:
+            if inventory.source == "config":
+                raise CollectionError(f"AWS Config aggregator {inventory.aggregator}: {exc.reason}",
+                                      action=exc.action) from exc
+        else:
+            yield from _recorded(scope, region, kind, records)
+            return
+    for db in kind.live(scope, region):
+        if kind is INSTANCES and db.get("DBClusterIdentifier"):
+            continue
+        yield _resource(scope, kind, region, db, freshness(scope, None))
+
+
+def _recorded(scope: Scope, region: str, kind: Kind, records: list[Record]) -> Iterator[Resource]:
+    """Resources from Config items. The scanning account's own fall back to its live listing (one request a region)
+    when an item is stale, lacks a field or its tags; another account's unrecorded facts stay unknown."""
+    assert scope.inventory is not None
+    for record in records:
+        owner = member_scope(scope, record.account)
+        fresh = scope.inventory.fresh_at(record.captured)
+        entry = rds_config.description(record) if fresh else rds_config.Recorded()
+        if fresh:
+            reason = "not recorded in the AWS Config item"
+        else:
+            reason = f"the AWS Config item of {record.captured.isoformat()} is older than --max-config-age"
+        if owner is scope and (not fresh or "TagList" not in entry or
+                               rds_config.unrecorded(entry, kind.fields, reason)):
+            live = {db[kind.id_key]: db for db in kind.live(scope, region)}
+            if record.name not in live:
+                continue  # gone since the item was captured
+            yield _resource(scope, kind, region, live[record.name], freshness(scope, None) | {
+                "raw.config_capture_time": record.captured.isoformat()})
+            continue
+        view = rds_config.plain(entry)
+        if kind is INSTANCES and view.get("DBClusterIdentifier"):
+            continue
+        if not fresh:
+            reason += f", and account {record.account} is read only through aggregator {scope.inventory.aggregator}"
+        unknown = rds_config.unrecorded(entry, kind.fields, reason)
+        entry.setdefault(kind.id_key, record.name)
+        entry.setdefault(kind.arn_key, record.arn or kind.arn(scope, record.account, region, record.name))
+        if "TagList" not in entry:
+            unknown["tags"] = "the AWS Config item holds no tags" if fresh else reason
+        yield _resource(owner, kind, region, entry, freshness(scope, record), unknown,
+                        attributes=kind.attributes(rds_config.plain(entry), region))
+
+
+def _resource(scope: Scope, kind: Kind, region: str, db: dict[str, Any], extra: dict[str, Any],
+              unknown: dict[str, str] | None = None, attributes: dict[str, Any] | None = None) -> Resource:
     facts = Database(scope, region, db)
-    return Resource(type=spec.type.name, id=arn, name=name, provider="aws", account=scope.account, region=region,
-                    tags=_tags(db), attributes=attributes, fetchers=fetchers(spec, scope.plan, facts),
-                    group_of=spec.type.group_of)
+    spec = kind.spec
+    values = {**(kind.attributes(db, region) if attributes is None else attributes), **extra}
+    tags = None if unknown and "tags" in unknown else _tags(db)
+    return Resource(type=spec.type.name, id=db[kind.arn_key], name=db[kind.id_key], provider="aws",
+                    account=scope.account, region=region, tags=tags,
+                    attributes={k: v for k, v in values.items() if k not in (unknown or {})}, unknown=unknown,
+                    fetchers=fetchers(spec, scope.plan, facts), group_of=spec.type.group_of)

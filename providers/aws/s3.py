@@ -20,6 +20,7 @@ from policycheck.model import Resource, Unknown
 from .calls import Answers, api, call, paginate
 from .cloudtrail import APIS as TRAIL_APIS
 from .cloudtrail import logs_reads
+from .config_items import FRESHNESS
 from .groups import Group, TypeSpec, fetchers, resource_type
 from .s3_access import ALL_BLOCKED, acl_external_grants, acl_public_grants, effective_block
 from .s3_config import Aggregated, Item, Unreachable, aggregated, recorded
@@ -337,10 +338,7 @@ RAW = (
     A("raw.object_lock_days", "int", "Default Object Lock retention in days, or null."),
     A("raw.mfa_delete", "bool", "MFA delete is enabled."),
     A("raw.logging_target", "string", "Bucket receiving the server access logs."),
-    A("raw.collected_from", "string", "Where the bucket's facts came from: config (an AWS Config item, the live API "
-      "for what it lacks) or api (the live S3 APIs)."),
-    A("raw.config_capture_time", "string", "Capture time (ISO 8601, UTC) of the AWS Config item the facts came "
-      "from; also given for a stale item that was not used."),
+    *FRESHNESS,
 )
 
 #: Attributes without meaning for a bucket: its access log is its audit log.
@@ -358,7 +356,8 @@ def list_buckets(scope: Scope, region: str | None = None) -> Iterator[Resource]:
     if inventory is not None and inventory.active and inventory.aggregator:
         try:
             found = aggregated(scope.client("config"), inventory.aggregator, scope.regions,
-                               lambda account, name: scope.owns(f"arn:{scope.partition}:s3::{account}:{name}"))
+                               lambda account, name: scope.owns(f"arn:{scope.partition}:s3::{account}:{name}"),
+                               inventory.accounts)
         except CollectionError as exc:
             if inventory.source == "config":
                 raise CollectionError(f"AWS Config aggregator {inventory.aggregator}: {exc.reason}",

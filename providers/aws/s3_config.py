@@ -54,13 +54,20 @@ class Inventory:
     max_age: dt.timedelta
     clock: Callable[[], dt.datetime]
     aggregator: str | None = None
+    accounts: Any = None  # config_items.Accounts: which of the aggregator's accounts are kept (None: all)
 
     @property
     def active(self) -> bool:
         return self.source in ("config", "auto")
 
     def fresh(self, item: Item) -> bool:
-        return self.clock() - item.captured <= self.max_age
+        return self.fresh_at(item.captured)
+
+    def fresh_at(self, captured: dt.datetime) -> bool:
+        return self.clock() - captured <= self.max_age
+
+    def wants_account(self, account: str) -> bool:
+        return self.accounts is None or self.accounts.wants(account)
 
 
 @dataclass(frozen=True)
@@ -259,15 +266,16 @@ class Aggregated:
 
 
 def aggregated(client: Any, aggregator: str, regions: Iterable[str],
-               keep: Callable[[str, str], bool] = lambda account, name: True) -> Aggregated:
-    """Every bucket of the aggregator's accounts (in ``regions``, if any; those ``keep`` keeps: a shard's own)
-    with its item, 100 per request."""
+               keep: Callable[[str, str], bool] = lambda account, name: True, accounts: Any = None) -> Aggregated:
+    """Every bucket of the aggregator's accounts (in ``regions``, if any; of the kept ``accounts``; those ``keep``
+    keeps: a shard's own) with its item, 100 per request."""
     only = set(regions)
-    listed = [i for i in _identifiers(client, aggregator, RESOURCE_TYPE) if (not only or i["SourceRegion"] in only)
+    listed = [i for i in _identifiers(client, aggregator, RESOURCE_TYPE, accounts)
+              if (not only or i["SourceRegion"] in only)
               and keep(i["SourceAccountId"], i.get("ResourceName") or i["ResourceId"])]
     items = {(item.account, item.name): item for item in _batch(client, aggregator, listed)}
     blocks = {item.account: item for item in _batch(client, aggregator, _identifiers(client, aggregator,
-                                                                                      ACCOUNT_BLOCK_TYPE))}
+                                                                                      ACCOUNT_BLOCK_TYPE, accounts))}
     buckets = [(i["SourceAccountId"], i["SourceRegion"], i.get("ResourceName") or i["ResourceId"]) for i in listed]
     return Aggregated(buckets, items, blocks)
 
@@ -277,11 +285,10 @@ def account_block(item: Item) -> dict[str, Any] | None:
     return item.answers.get("account_block")
 
 
-def _identifiers(client: Any, aggregator: str, resource_type: str) -> list[dict[str, Any]]:
-    from .calls import paginate
+def _identifiers(client: Any, aggregator: str, resource_type: str, accounts: Any = None) -> list[dict[str, Any]]:
+    from .config_items import EVERY_ACCOUNT, identifiers
 
-    return paginate(client, LIST_AGGREGATE, "ResourceIdentifiers", "NextToken", "NextToken",
-                    ConfigurationAggregatorName=aggregator, ResourceType=resource_type, Limit=100)
+    return identifiers(client, aggregator, resource_type, None, accounts or EVERY_ACCOUNT)
 
 
 def _batch(client: Any, aggregator: str, identifiers: list[dict[str, Any]]) -> list[Item]:

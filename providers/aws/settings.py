@@ -38,10 +38,11 @@ class AwsSettings(ProviderSettings):
     external_id: str | None = setting(None, "ExternalId for assumed roles.", flag="--external-id")
     org_role: str | None = setting(None, "Role name to assume in every account of the AWS Organization "
                                    "(e.g. OrganizationAccountAccessRole).", flag="--org-role")
-    accounts: tuple[str, ...] = setting((), "Only these organization accounts (repeatable).", flag="--accounts",
+    accounts: tuple[str, ...] = setting((), "Only these organization (or Config aggregator) accounts (repeatable).",
+                                        flag="--accounts",
                                         items={"pattern": ACCOUNT}, schema=_UNIQUE, expect="a 12-digit account id",
                                         metavar="ACCOUNT_ID")
-    exclude_accounts: tuple[str, ...] = setting((), "Skip these organization accounts (repeatable).",
+    exclude_accounts: tuple[str, ...] = setting((), "Skip these organization (or aggregator) accounts (repeatable).",
                                                 flag="--exclude-accounts", items={"pattern": ACCOUNT}, schema=_UNIQUE,
                                                 expect="a 12-digit account id", metavar="ACCOUNT_ID")
     ous: tuple[str, ...] = setting((), "Only accounts in these organizational units and their child OUs "
@@ -49,7 +50,8 @@ class AwsSettings(ProviderSettings):
                                    flag="--ou",
                                    items={"pattern": OU}, schema=_UNIQUE, expect="an OU id (ou-ab12-cd34ef56) or "
                                    "root id (r-ab12)", metavar="OU_ID")
-    source: str = setting("api", "Where S3 bucket facts come from: api (the live S3 APIs), config (AWS Config's "
+    source: str = setting("api", "Where S3, DynamoDB (and, with an aggregator, RDS) facts come from: api (the live "
+                          "APIs), config (AWS Config's "
                           "recorded configuration items, the live API for what Config lacks or holds stale) or auto "
                           "(config, and the live API where Config is denied or not set up).", flag="--aws-source",
                           schema={"enum": ["config", "api", "auto"]}, expect="one of config, api, auto")
@@ -79,8 +81,9 @@ class AwsSettings(ProviderSettings):
         if self.config_aggregator and (self.org_role or self.role_arns):
             raise ConfigError("--config-aggregator reads every member account from one account; drop --org-role and "
                               "--role-arn", source="--config-aggregator")
-        if self.ous and not self.org_role:
-            raise ConfigError("--ou narrows the accounts of --org-role; give --org-role ROLE too", source="--ou")
+        if self.ous and not (self.org_role or self.config_aggregator):
+            raise ConfigError("--ou narrows the accounts of --org-role or --config-aggregator; give one of them too",
+                              source="--ou")
         table = set(known_regions("aws"))
         unknown = [r for r in self.regions if r not in table]
         if not unknown:

@@ -157,7 +157,7 @@ def test_an_unknown_ou_stops_the_scan(aws, collect):
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({"ous": ["ou-abcd-12345678"]}, "--ou narrows the accounts of --org-role; give --org-role ROLE too"),
+    ({"ous": ["ou-abcd-12345678"]}, "--ou narrows the accounts of --org-role or --config-aggregator"),
     ({"org_role": ROLE, "ous": ["sales"]}, "an OU id"),
 ])
 def test_bad_ou_settings_are_refused(config, message):

@@ -315,8 +315,8 @@ def test_a_member_account_is_read_from_config_alone_and_what_it_lacks_stays_unkn
     kept_bucket(aws, "member-data")
     aggregator(aws)
 
-    def as_member(client, name, regions, keep):
-        found = s3_config.aggregated(client, name, regions, keep)
+    def as_member(client, name, regions, keep, accounts=None):
+        found = s3_config.aggregated(client, name, regions, keep, accounts)
         return s3_config.Aggregated([(MEMBER, r, n) for _, r, n in found.buckets],
                                     {(MEMBER, n): i for (_, n), i in found.items.items()}, {})
 
