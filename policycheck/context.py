@@ -16,6 +16,7 @@ from functools import cached_property
 
 from .deadline import Deadline
 from .privacy import Pseudonymiser
+from .progress import UnitProgress
 from .provider import ProviderContext
 from .report import Thresholds
 from .run_settings import DEFAULT_WORKERS, RunSettings
@@ -42,6 +43,7 @@ class RunContext:
     clock: Callable[[], dt.datetime] = utc_now
     shard: Shard | None = None  # None: not sharded (a run of 1/1 is recorded as a shard)
     deadline: Deadline = field(default_factory=Deadline)  # --timeout, counted from the context's creation
+    progress: UnitProgress = field(default_factory=UnitProgress, compare=False)  # units done, for the display
 
     @classmethod
     def build(cls, run: RunSettings, *, keep_passed: bool = True, reveal_identities: bool = False,
@@ -62,7 +64,8 @@ class RunContext:
         """What provider ``name`` gets of the run (its own list of collection problems)."""
         return ProviderContext(provider=name, evaluation_date=self.evaluation_date,
                                reveal_identities=self.reveal_identities, pseudonym_key=self.pseudonym_key or b"",
-                               workers=self.workers, shard=self.shard or WHOLE, clock=self.clock)
+                               workers=self.workers, shard=self.shard or WHOLE, clock=self.clock,
+                               progress=self.progress)
 
     @cached_property
     def pseudonymiser(self) -> Pseudonymiser:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from .attributes import ResourceType, register_type
 from .errors import ConfigError
 from .model import CollectionProblem, Resource
+from .progress import UnitProgress
 from .registry import Registry
 from .settings import Settings
 from .shard import RESOURCE_ID, WHOLE, Shard
@@ -90,6 +91,8 @@ class ProviderContext:
     partitioned: bool = False
     #: The run's clock (UTC), for freshness checks such as AWS Config's capture times.
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC), compare=False, repr=False)
+    #: Units (accounts, projects) done of total, read by the CLI's progress display; shared by the run's providers.
+    progress: UnitProgress = field(default_factory=UnitProgress, compare=False, repr=False)
 
     def owns(self, key: str) -> bool:
         """The run's shard does the unit or resource ``key`` (always true without sharding)."""
