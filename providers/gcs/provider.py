@@ -98,5 +98,5 @@ class GcsProvider(Provider):
 def _default(project: str | None) -> tuple[str, ...]:
     if not project:
         raise ConfigError("gcs: no GCP project to scan; set providers.gcs.projects in policycheck.yaml "
-                          "or pass --project")
+                          "or pass --project, --gcp-folder or --gcp-organization")
     return (project,)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +48,7 @@ class FakeResourceManager:
     #: Answer DELETE_REQUESTED resources even without showDeleted (to prove the client's own state filter).
     ignore_show_deleted: bool = False
     requests: list[Request] = field(default_factory=list)
+    latency: float = 0.0  # seconds before each answer, as a remote API round trip
     url: str = ""
     _numbers: int = 100000000000
     _server: ThreadingHTTPServer | None = None
@@ -101,7 +103,10 @@ class FakeResourceManager:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # many workers connect at once (the default backlog of 5 drops their SYNs)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -118,6 +123,8 @@ class FakeResourceManager:
         request = Request(handler.command, url.path, query)
         with self._lock:
             self.requests.append(request)
+        if self.latency:
+            time.sleep(self.latency)
         status, body = self._answer(request)
         data = json.dumps(body).encode()
         handler.send_response(status)
