@@ -27,6 +27,7 @@ from . import __version__
 from .context import RunContext
 from .errors import ConfigError, PolicycheckError, WaiverError
 from .model import SEVERITIES, Resource
+from .progress import UnitProgress
 from .provider import BROKEN_PROVIDERS, load_providers
 from .resolution import Resolved, flag_key, resolve, shared_dest
 from .run_settings import DEFAULT_PACK, FAIL_ON_CHOICES, RunSettings
@@ -214,15 +215,17 @@ PROGRESS_INTERVAL = 10.0
 
 
 @contextlib.contextmanager
-def _progress_lines(count: list[int], clock: Callable[[], float]) -> Any:
-    """One line on stderr every :data:`PROGRESS_INTERVAL` seconds while the scan runs, also while nothing moves."""
+def _progress_lines(count: list[int], clock: Callable[[], float], units: UnitProgress | None = None) -> Any:
+    """One line on stderr every :data:`PROGRESS_INTERVAL` seconds while the scan runs, also while nothing moves;
+    it says how many units (accounts, projects) the providers have done when they count them."""
 
     started, done = clock(), threading.Event()
 
     def tick() -> None:
         while not done.wait(PROGRESS_INTERVAL):
-            print(f"policycheck: {count[0]} resources evaluated, {clock() - started:.0f} s", file=sys.stderr,
-                  flush=True)
+            summary = units.summary() if units is not None else ""
+            print(f"policycheck: {count[0]} resources evaluated, " + (f"{summary}, " if summary else "")
+                  + f"{clock() - started:.0f} s", file=sys.stderr, flush=True)
 
     ticker = threading.Thread(target=tick, name="policycheck-progress", daemon=True)
     ticker.start()
@@ -233,7 +236,7 @@ def _progress_lines(count: list[int], clock: Callable[[], float]) -> Any:
         ticker.join(timeout=1)
 
 
-def _progress() -> tuple[contextlib.AbstractContextManager[Any], Callable[[Resource], None] | None]:
+def _progress(units: UnitProgress) -> tuple[contextlib.AbstractContextManager[Any], Callable[[Resource], None] | None]:
     """A live counter on stderr when it is a terminal; else a progress line every ~10 s."""
     if not sys.stderr.isatty():
         import time
@@ -243,12 +246,19 @@ def _progress() -> tuple[contextlib.AbstractContextManager[Any], Callable[[Resou
         def seen(resource: Resource) -> None:
             count[0] += 1
 
-        return _progress_lines(count, time.monotonic), seen
+        return _progress_lines(count, time.monotonic, units), seen
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    class UnitsColumn(ProgressColumn):
+        """``accounts 3/12 done``: read at every refresh, so it moves while listing yields no resource yet."""
+
+        def render(self, task: Any) -> Text:
+            return Text(units.summary())
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} resources"),
-                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+                        UnitsColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
     task = progress.add_task("scanning", total=None)
     return progress, lambda resource: progress.update(task, advance=1, description=f"scanning {resource.type}")
 
@@ -263,7 +273,7 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
     outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs),
                                               inputs=[*input_paths(settings), *snapshots]),
                               quiet=run.quiet, compact=run.compact)
-    display, progress = _progress()
+    display, progress = _progress(context.progress)
     with display:
         report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
     for problem in report.problems:

@@ -17,6 +17,7 @@ from functools import cached_property
 from .deadline import Deadline
 from .inputs import DEFAULT_MAX_INPUT_MB, MB
 from .privacy import Pseudonymiser
+from .progress import UnitProgress
 from .provider import ProviderContext
 from .report import Thresholds
 from .run_settings import DEFAULT_WORKERS, RunSettings
@@ -45,6 +46,7 @@ class RunContext:
     deadline: Deadline = field(default_factory=Deadline)  # --timeout, counted from the context's creation
     max_input_bytes: int = DEFAULT_MAX_INPUT_MB * MB  # --max-input-mb, for what providers read whole
     provider_deadlines: list[Deadline] = field(default_factory=list, compare=False, repr=False)
+    progress: UnitProgress = field(default_factory=UnitProgress, compare=False)  # units done, for the display
 
     @classmethod
     def build(cls, run: RunSettings, *, keep_passed: bool = True, reveal_identities: bool = False,
@@ -69,7 +71,7 @@ class RunContext:
         return ProviderContext(provider=name, evaluation_date=self.evaluation_date,
                                reveal_identities=self.reveal_identities, pseudonym_key=self.pseudonym_key or b"",
                                workers=self.workers, shard=self.shard or WHOLE, clock=self.clock, deadline=deadline,
-                               max_input_bytes=self.max_input_bytes)
+                               max_input_bytes=self.max_input_bytes, progress=self.progress)
 
     @property
     def timed_out(self) -> bool:

@@ -21,6 +21,7 @@ from .deadline import Deadline
 from .errors import ConfigError
 from .inputs import DEFAULT_MAX_INPUT_MB, MB
 from .model import CollectionProblem, Resource
+from .progress import UnitProgress
 from .registry import Registry
 from .settings import Settings, setting
 from .shard import RESOURCE_ID, WHOLE, Shard
@@ -107,6 +108,8 @@ class ProviderContext:
     max_input_bytes: int = DEFAULT_MAX_INPUT_MB * MB
     #: This provider's time limit: its own ``timeout`` under the run's ``--timeout`` (see policycheck.deadline).
     deadline: Deadline = field(default_factory=Deadline, compare=False, repr=False)
+    #: Units (accounts, projects) done of total, read by the CLI's progress display; shared by the run's providers.
+    progress: UnitProgress = field(default_factory=UnitProgress, compare=False, repr=False)
 
     def owns(self, key: str) -> bool:
         """The run's shard does the unit or resource ``key`` (always true without sharding)."""

@@ -106,7 +106,8 @@ class RunSettings(Settings):
         flag="--shard", metavar="I/N|auto", schema={"type": "string", "pattern": r"^(auto|\s*\d+\s*/\s*\d+\s*)$"},
         expect="I/N (e.g. 2/5) or auto")
     shard_count: int | None = setting(
-        None, "Number of shards for --shard auto where the engine does not say (a Kubernetes Job's completions).",
+        None, "Number of shards for --shard auto where the engine does not say; in a Kubernetes pod, default: "
+        "the Job's spec.completions, read from the Kubernetes API (JOB_NAME).",
         flag="--shard-count", metavar="N", schema={"type": "integer", "minimum": 1})
 
     def __post_init__(self) -> None:

@@ -65,18 +65,27 @@ def bucket(key: str, count: int) -> int:
 
 @dataclass(frozen=True)
 class AutoSource:
-    """Where an engine keeps the shard: index and count variables, and whether its index counts from 0."""
+    """Where an engine keeps the shard: index and count variables, and whether its index counts from 0;
+    ``ask_count`` finds the count where no variable holds it (ConfigError naming what to do when it cannot)."""
 
     engine: str
     index: str
     count: str | None
     zero_based: bool
+    ask_count: Callable[[Mapping[str, str]], int] | None = None
+
+
+def _job_completions(env: Mapping[str, str]) -> int:
+    """The Indexed Job's ``spec.completions``, from the Kubernetes API (policycheck.kubernetes)."""
+    from .kubernetes import job_completions
+
+    return job_completions(env)
 
 
 #: ``--shard auto`` tries these in order; the first whose index variable is set wins.
 AUTO_SOURCES = (
     AutoSource("GitLab CI (parallel:)", "CI_NODE_INDEX", "CI_NODE_TOTAL", zero_based=False),
-    AutoSource("Kubernetes Indexed Job", "JOB_COMPLETION_INDEX", None, zero_based=True),
+    AutoSource("Kubernetes Indexed Job", "JOB_COMPLETION_INDEX", None, zero_based=True, ask_count=_job_completions),
     # GitHub Actions has no such variables: the workflow sets them from strategy.job-index and strategy.job-total
     AutoSource("GitHub Actions matrix", "STRATEGY_JOB_INDEX", "STRATEGY_JOB_TOTAL", zero_based=True),
 )
@@ -105,6 +114,8 @@ def _auto(count: int | None, env: Mapping[str, str]) -> Shard:
             continue
         index = _integer(env, source.index)
         total = _integer(env, source.count) if source.count and env.get(source.count, "").strip() else count
+        if total is None and source.ask_count is not None:
+            total = source.ask_count(env)
         if total is None:
             raise ConfigError(f"--shard auto: {source.engine} gives {source.index} but not the number of shards; "
                               "pass --shard-count N (the Job's completions)", source="--shard")

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import queue
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -30,6 +31,8 @@ from .scope import Scope, _everything
 from .settings import AwsSettings
 
 DESCRIBE_REGIONS = api("ec2", "DescribeRegions", "ec2:DescribeRegions")
+#: The progress kind of an account (``accounts 3/12 done``).
+ACCOUNTS = "accounts"
 #: Connections per client beyond the evaluation and listing threads (one each per worker).
 POOL_HEADROOM = 4
 
@@ -65,6 +68,7 @@ class AwsProvider(Provider):
                  session_factory: Callable[..., Any] | None = None):
         super().__init__(settings, context)
         self._session_factory = session_factory
+        self._chosen: list[str] = []  # the accounts this run scans (after sharding), for progress
 
     # -- collection ----------------------------------------------------------------------------
     def collect(self, plan: CollectPlan) -> Iterator[Resource]:
@@ -89,6 +93,9 @@ class AwsProvider(Provider):
             regions = self._regions(scope) if any(c.regional for c in wanted) else []
             for collector in wanted:
                 units.extend((collector, scope, region) for region in (regions if collector.regional else [None]))
+        parts = Counter(scope.account for _, scope, _ in units)
+        # an account whose role could not be assumed is done too (its problem is reported)
+        self.context.progress.plan(ACCOUNTS, {a: parts[a] for a in [*(t.account for t in targets), *self._chosen]})
         if units:
             yield from _stream(units, self._list, max(1, min(plan.max_workers, len(units))))
 
@@ -104,8 +111,10 @@ class AwsProvider(Provider):
         """A shard's accounts: whole accounts when there are many, else every account and its own resources."""
         if self.context.shard.split_by_units(len(accounts)):
             self.context.partition_by("account")
-            return [a for a in accounts if self.context.owns(f"aws:{a}")]
-        self.context.partition_by(RESOURCE_ID)  # resources are then split by id at listing, before any detail
+            accounts = [a for a in accounts if self.context.owns(f"aws:{a}")]
+        else:
+            self.context.partition_by(RESOURCE_ID)  # resources are then split by id at listing, before any detail
+        self._chosen = accounts
         return accounts
 
     def _factory(self) -> Callable[..., Any]:
@@ -123,6 +132,8 @@ class AwsProvider(Provider):
         except CollectionError as exc:
             where = f"account {scope.account}" + (f" region {region}" if region else "")
             self.context.report_problem(where, f"cannot list {collector.spec.type.name}: {exc}")
+        finally:
+            self.context.progress.part_done(ACCOUNTS, scope.account)
 
     def _regions(self, scope: Scope) -> list[str]:
         """Configured regions, else every region enabled in the account."""

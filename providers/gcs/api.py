@@ -32,6 +32,10 @@ class ProjectDenied(CredentialError):
     """The credentials may not list one project's buckets."""
 
 
+class ProjectMissing(ConfigError):
+    """A project the JSON API does not know (a named one is a configuration error)."""
+
+
 class ProjectUnlisted(ProjectDenied):
     """One project's buckets could not be listed for another reason (server errors past retries)."""
 
@@ -74,8 +78,8 @@ class GcsApi:
             raise ProjectDenied(f"gcs: project '{project}': permission {LIST_PERMISSION} denied "
                                 "for these credentials") from None
         except (errors.NotFound, errors.BadRequest):
-            raise ConfigError(f"gcs: project '{project}' not found (give the project id, not its name "
-                              "or number)") from None
+            raise ProjectMissing(f"gcs: project '{project}' not found (give the project id, not its name "
+                                 "or number)") from None
         except errors.GoogleAPICallError as exc:
             raise ProjectUnlisted(f"gcs: project '{project}': buckets.list answered HTTP {exc.code}") from None
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from policycheck.errors import CollectionError
 from policycheck.model import Resource
+from policycheck.progress import UnitProgress
 from policycheck.provider import CollectPlan
 
-from .api import GcsApi, ProjectDenied
+from .api import GcsApi, ProjectDenied, ProjectMissing
 from .locations import location_code
 from .members import Home, external_members
 from .normalise import (
@@ -36,6 +37,8 @@ from .normalise import (
 from .schema import ACCESS, BUCKET, EXTERNAL
 
 PROVIDER = "gcs"
+#: The progress kind of a project (``projects 3/40 done``).
+PROJECTS = "projects"
 
 
 def resource_id(project: str, bucket: str) -> str:
@@ -46,21 +49,27 @@ class Collector:
     """Builds the resources of a plan from a :class:`GcsApi`."""
 
     def __init__(self, api: GcsApi, plan: CollectPlan, report_problem: Callable[[str, str], None],
-                 allowed_domains: frozenset[str] = frozenset()):
+                 allowed_domains: frozenset[str] = frozenset(), progress: UnitProgress | None = None):
         self.api = api
         self.report_problem = report_problem
+        self.progress = progress or UnitProgress()
+        self.discovered: frozenset[str] = frozenset()
         self.allowed_domains = allowed_domains
         self.wants_access = plan.wants_group(BUCKET, ACCESS) or plan.wants_group(BUCKET, EXTERNAL)
         self.workers = max(1, plan.max_workers)
         self.needed = (frozenset(a for names in NEEDED_FIELDS.values() for a in names) if plan.needs is None
                        else plan.needs.get(BUCKET.name, frozenset()))
 
-    def listed(self, projects: tuple[str, ...]) -> list[Resource]:
+    def listed(self, projects: tuple[str, ...], discovered: frozenset[str] = frozenset()) -> list[Resource]:
         """Every bucket of ``projects``; all listings finish before the first resource is returned.
 
         A project the credentials may not list is reported as a collection problem and the others
         go on; when no project can be listed at all, that is a CredentialError (nothing scanned).
+        A ``discovered`` project (found under an organisation or folder, not named by the user) that
+        is not found is a problem too, where a named one is a configuration error.
         """
+        self.discovered = discovered
+        self.progress.plan(PROJECTS, dict.fromkeys(projects, 1))
         with ThreadPoolExecutor(self.workers, thread_name_prefix="gcs-list") as pool:
             listings = list(pool.map(self._listing, projects))
         denied = [listing for listing in listings if isinstance(listing, ProjectDenied)]
@@ -103,6 +112,12 @@ class Collector:
             return self.api.list_buckets(project, full=self.wants_access)
         except ProjectDenied as exc:
             return exc
+        except ProjectMissing as exc:
+            if project not in self.discovered:
+                raise
+            return ProjectDenied(str(exc))
+        finally:
+            self.progress.part_done(PROJECTS, project)
 
     def named(self, refs: tuple[tuple[str, str], ...]) -> list[Resource]:
         """The configured buckets, one buckets.get each; a bucket that cannot be read has unknown values."""

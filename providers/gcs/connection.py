@@ -9,6 +9,7 @@ from typing import Any
 from policycheck.provider import missing_extra_error
 
 from .credentials import EMULATOR_ENV, load_credentials
+from .hierarchy import SCOPE as RESOURCE_MANAGER_SCOPE
 from .settings import GcsSettings
 
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
@@ -21,6 +22,7 @@ TRACING_METADATA_ENV = "DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA"
 @dataclass
 class Connection:
     client: Any  # google.cloud.storage.Client, shared by worker threads
+    session: Any  # the authorised requests session the client uses (also for Cloud Resource Manager)
     default_project: str | None  # the project the credentials name, if any
     endpoint: str
 
@@ -35,7 +37,8 @@ def connect(settings: GcsSettings, pool_size: int) -> Connection:
         raise missing_extra_error("gcs", "gcp", exc) from exc
 
     os.environ.setdefault(TRACING_METADATA_ENV, "true")
-    credentials, default_project = load_credentials(settings, storage.Client.SCOPE)
+    scopes = (*storage.Client.SCOPE, RESOURCE_MANAGER_SCOPE) if settings.parents else storage.Client.SCOPE
+    credentials, default_project = load_credentials(settings, scopes)
     session = AuthorizedSession(credentials)
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)  # one connection per worker
     session.mount("https://", adapter)
@@ -46,4 +49,4 @@ def connect(settings: GcsSettings, pool_size: int) -> Connection:
     client = storage.Client(project=billing_project or "<none>", credentials=credentials, client_options=options,
                             _http=session)
     endpoint = settings.endpoint or os.environ.get(EMULATOR_ENV) or DEFAULT_ENDPOINT
-    return Connection(client, default_project, endpoint)
+    return Connection(client, session, default_project, endpoint)

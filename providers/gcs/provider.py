@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
-from policycheck.errors import ConfigError
+from policycheck.errors import ConfigError, CredentialError
 from policycheck.model import Resource
 from policycheck.provider import CollectPlan, Provider
 
 from .api import GcsApi
 from .collector import Collector
-from .connection import connect
+from .connection import Connection, connect
+from .hierarchy import FOLDERS_LIST, PROJECTS_LIST, ResourceManager, projects_under
 from .schema import BUCKET, GET_PERMISSION, GROUP_PERMISSIONS, LIST_PERMISSION
 from .settings import GcsSettings
 
@@ -20,8 +21,9 @@ from .settings import GcsSettings
 class GcsProvider(Provider):
     """Google Cloud Storage buckets, normalised to the shared data-store vocabulary.
 
-    Read-only: one buckets.list per project, plus buckets.getIamPolicy (and legacy ACL reads)
-    only for buckets whose public exposure a rule reads. Resource ids are
+    Read-only: one buckets.list per project (the projects named, and the active projects under the
+    organisations and folders named, found through Cloud Resource Manager), plus buckets.getIamPolicy
+    (and legacy ACL reads) only for buckets whose public exposure a rule reads. Resource ids are
     ``projects/PROJECT/buckets/NAME``; labels are the tags. Cloud Storage has no bucket setting
     for ``backup.*`` or ``deletion_protection.*``: those read as null.
     """
@@ -38,16 +40,50 @@ class GcsProvider(Provider):
             return
         connection = connect(self.settings, pool_size=max(10, plan.max_workers))
         api = GcsApi(connection.client, endpoint=connection.endpoint, timeout=self.settings.request_timeout)
-        collector = Collector(api, plan, self.context.report_problem, self.settings.allowed_domains)
+        collector = Collector(api, plan, self.context.report_problem, self.settings.allowed_domains,
+                              self.context.progress)
         if self.settings.buckets:
             yield from collector.named(self.settings.bucket_refs)
-        else:
-            yield from collector.listed(self.settings.projects or _default(connection.default_project))
+            return
+        projects, discovered = self._projects(connection, plan)
+        yield from collector.listed(self._shard_projects(projects), discovered)
+
+    def _projects(self, connection: Connection, plan: CollectPlan) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The configured projects and the active projects under the configured organisations and folders
+        (a union, without repeats), and which of them were discovered rather than named.
+
+        An organisation or folder that cannot be listed is a collection problem; when none of them can be
+        listed and no project is named either, nothing can be scanned (CredentialError, exit 2).
+        """
+        settings = self.settings
+        if not settings.parents:
+            return settings.projects or _default(connection.default_project), frozenset()
+        manager = ResourceManager(connection.session, endpoint=settings.resource_manager_endpoint,
+                                  timeout=settings.request_timeout)
+        found = projects_under(manager, settings.parents, plan.max_workers)
+        if found.problems and not found.projects and not settings.projects:
+            scope, message = found.problems[0]
+            more = f" (and {len(found.problems) - 1} more organisation(s) or folder(s))" if len(found.problems) > 1 \
+                else ""
+            raise CredentialError(f"gcs: {scope}: {message}{more}; nothing to scan")
+        for scope, message in found.problems:
+            self.context.report_problem(scope, message)
+        discovered = frozenset(found.projects) - set(settings.projects)
+        return tuple(dict.fromkeys([*settings.projects, *found.projects])), discovered
+
+    def _shard_projects(self, projects: tuple[str, ...]) -> tuple[str, ...]:
+        """A shard's projects: whole projects when there are many, else every project (split by resource id)."""
+        if self.context.shard.split_by_units(len(projects)):
+            self.context.partition_by("project")
+            return tuple(p for p in projects if self.context.owns(f"gcs:{p}"))
+        return projects
 
     def permissions(self, plan: CollectPlan) -> list[str]:
         if not plan.wants_type(BUCKET.name):
             return []
         needed = {GET_PERMISSION if self.settings.buckets else LIST_PERMISSION}
+        if self.settings.parents:
+            needed.update({PROJECTS_LIST, FOLDERS_LIST})
         for group in plan.groups(BUCKET):
             needed.update(GROUP_PERMISSIONS.get(group, ()))
         return sorted(needed)
@@ -62,5 +98,5 @@ class GcsProvider(Provider):
 def _default(project: str | None) -> tuple[str, ...]:
     if not project:
         raise ConfigError("gcs: no GCP project to scan; set providers.gcs.projects in policycheck.yaml "
-                          "or pass --project")
+                          "or pass --project, --gcp-folder or --gcp-organization")
     return (project,)

@@ -9,12 +9,15 @@ from policycheck.errors import ConfigError
 from policycheck.provider import ProviderSettings
 from policycheck.settings import setting
 
-__all__ = ["BUCKET_NAME", "PROJECT_ID", "GcsSettings"]
+__all__ = ["BUCKET_NAME", "FOLDER", "ORGANIZATION", "PROJECT_ID", "GcsSettings"]
 
 #: Project ids: 6-30 characters, lower-case letters, digits and hyphens, starting with a letter.
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 #: Bucket names (JSON API): 3-222 characters of lower-case letters, digits, - _ and dots.
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+#: Organisation and folder ids: their number, or their resource name (``organizations/123``, ``folders/456``).
+ORGANIZATION = re.compile(r"^(organizations/)?[0-9]{1,20}$")
+FOLDER = re.compile(r"^(folders/)?[0-9]{1,20}$")
 #: DNS domain names (lower-case labels separated by dots).
 DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
@@ -29,6 +32,16 @@ class GcsSettings(ProviderSettings):
         (), "GCP project id to scan (repeatable); default: the credentials' project.", flag="--project",
         items={"pattern": PROJECT_ID.pattern},
         expect="a GCP project id (6-30 lower-case letters, digits and hyphens)")
+    organizations: tuple[str, ...] = setting(
+        (), "Scan every active project of this GCP organisation, its folders and sub-folders included "
+        "(repeatable; needs resourcemanager.projects.list and resourcemanager.folders.list).",
+        flag="--gcp-organization", metavar="ORG_ID", items={"pattern": ORGANIZATION.pattern},
+        expect="an organisation id (e.g. 123456789012 or organizations/123456789012)")
+    folders: tuple[str, ...] = setting(
+        (), "Scan every active project of this GCP folder and its sub-folders (repeatable; needs "
+        "resourcemanager.projects.list and resourcemanager.folders.list).",
+        flag="--gcp-folder", metavar="FOLDER_ID", items={"pattern": FOLDER.pattern},
+        expect="a folder id (e.g. 456789012345 or folders/456789012345)")
     buckets: tuple[str, ...] = setting(
         (), "Scan only this bucket, as PROJECT/BUCKET (repeatable; needs storage.buckets.get only).",
         flag="--gcs-bucket", metavar="PROJECT/BUCKET")
@@ -36,6 +49,9 @@ class GcsSettings(ProviderSettings):
         None, "Google credentials file (service-account key, workload identity federation); default: "
         "Application Default Credentials.", flag="--gcp-credentials", path="always")
     endpoint: str | None = setting(None, "JSON API endpoint, e.g. a private endpoint or emulator.")
+    resource_manager_endpoint: str | None = setting(
+        None, "Cloud Resource Manager endpoint for organisations and folders (default "
+        "https://cloudresourcemanager.googleapis.com), e.g. a private endpoint.")
     anonymous: bool = setting(False, "Send no credentials (local emulators).")
     request_timeout: float = setting(60.0, "Seconds per request, retries included (the provider's whole time "
                                      "limit is 'timeout').", schema={"exclusiveMinimum": 0},
@@ -49,6 +65,10 @@ class GcsSettings(ProviderSettings):
     def __post_init__(self) -> None:
         object.__setattr__(self, "projects", tuple(dict.fromkeys(p.strip() for p in self.projects)))
         object.__setattr__(self, "buckets", tuple(dict.fromkeys(b.strip() for b in self.buckets)))
+        object.__setattr__(self, "organizations", tuple(dict.fromkeys(
+            "organizations/" + o.strip().removeprefix("organizations/") for o in self.organizations)))
+        object.__setattr__(self, "folders", tuple(dict.fromkeys(
+            "folders/" + f.strip().removeprefix("folders/") for f in self.folders)))
         object.__setattr__(self, "allowed_domains", frozenset(d.lower() for d in self.allowed_domains))
 
     def check(self) -> None:
@@ -57,6 +77,14 @@ class GcsSettings(ProviderSettings):
             if not PROJECT_ID.match(project) or not BUCKET_NAME.match(bucket):
                 raise ConfigError(f"buckets[{index}]: '{text}' is not PROJECT/BUCKET "
                                   "(e.g. acme-support/ticket-files)")
+        if self.buckets and self.parents:
+            raise ConfigError("buckets: --gcs-bucket names single buckets; it cannot be combined with "
+                              "--gcp-organization or --gcp-folder")
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """The organisations and folders whose projects are scanned, as resource names (``folders/456``)."""
+        return (*self.organizations, *self.folders)
 
     @property
     def bucket_refs(self) -> tuple[tuple[str, str], ...]:

@@ -58,8 +58,9 @@ def test_shard_from_flags_and_environment(spec, count, env, expected):
     ("auto", None, {}, "--shard: --shard auto: none of CI_NODE_INDEX, JOB_COMPLETION_INDEX, STRATEGY_JOB_INDEX is "
                        "set; give --shard I/N"),
     ("auto", None, {"JOB_COMPLETION_INDEX": "2"}, "--shard: --shard auto: Kubernetes Indexed Job gives "
-                                                  "JOB_COMPLETION_INDEX but not the number of shards; pass "
-                                                  "--shard-count N (the Job's completions)"),
+                                                  "JOB_COMPLETION_INDEX but not the number of shards, and "
+                                                  "KUBERNETES_SERVICE_HOST is unset (not in a pod) to ask the Job; "
+                                                  "pass --shard-count N (the Job's completions)"),
     ("auto", 2, {"JOB_COMPLETION_INDEX": "2"}, "--shard: --shard auto: JOB_COMPLETION_INDEX=2 is outside the 2 "
                                                "shard(s) of Kubernetes Indexed Job"),
     ("auto", None, {"CI_NODE_INDEX": "x", "CI_NODE_TOTAL": "2"}, "--shard: --shard auto: CI_NODE_INDEX must be a "

@@ -38,20 +38,59 @@ def test_kubernetes_manifests_are_valid():
     result = subprocess.run(["kubernetes-validate", "--strict", *map(str, KUBERNETES)], capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("passed") == 5
+    assert result.stdout.count("passed") == 7
 
 
-def test_kubernetes_scan_is_an_indexed_job_whose_count_matches_its_completions():
+def test_kubernetes_scan_pods_read_their_shard_count_from_the_job(tmp_path):
+    """Each pod of the Indexed Job, with the manifest's environment, finds its shard of the Job's completions."""
     [job] = documents(DEPLOY / "kubernetes" / "scan-job.yaml")
     spec = job["spec"]
     assert spec["completionMode"] == "Indexed" and spec["completions"] == spec["parallelism"]
     container = spec["template"]["spec"]["containers"][0]
-    env = {e["name"]: e.get("value") for e in container["env"]}
     assert "--shard auto" in container["args"][0]
-    shards = {shard_of("auto", int(env["POLICYCHECK_SHARD_COUNT"]), {"JOB_COMPLETION_INDEX": str(i)})
-              for i in range(spec["completions"])}
-    assert shards == {Shard(i, spec["completions"]) for i in range(1, spec["completions"] + 1)}
+    env = {e["name"]: e for e in container["env"]}
+    assert "POLICYCHECK_SHARD_COUNT" not in env  # one number to keep: the Job's completions
+    assert env["JOB_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['batch.kubernetes.io/job-name']"
     assert spec["template"]["spec"]["serviceAccountName"] == "policycheck"
+    fake = _fake_kubernetes()
+    server = fake.FakeKubernetes(tmp_path, namespace=job["metadata"]["namespace"])
+    server.start()
+    try:
+        served = fake.served_job(job)
+        server.jobs[job["metadata"]["name"]] = served
+        label = served["spec"]["template"]["metadata"]["labels"]["batch.kubernetes.io/job-name"]
+        shards = {shard_of("auto", None, server.env(JOB_COMPLETION_INDEX=str(i), JOB_NAME=label))
+                  for i in range(spec["completions"])}
+    finally:
+        server.stop()
+    assert shards == {Shard(i, spec["completions"]) for i in range(1, spec["completions"] + 1)}
+
+
+def test_kubernetes_rbac_lets_the_scan_get_its_own_job_only():
+    role, binding = documents(DEPLOY / "kubernetes" / "rbac.yaml")
+    [job] = documents(DEPLOY / "kubernetes" / "scan-job.yaml")
+    [account] = documents(DEPLOY / "kubernetes" / "serviceaccount.yaml")
+    assert role["kind"] == "Role" and role["rules"] == [
+        {"apiGroups": ["batch"], "resources": ["jobs"], "resourceNames": [job["metadata"]["name"]], "verbs": ["get"]}]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                  "name": role["metadata"]["name"]}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account["metadata"]["name"],
+                                    "namespace": account["metadata"]["namespace"]}]
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == job["metadata"]["namespace"]
+
+
+def _fake_kubernetes():
+    """tests/core/fake_kubernetes.py (a Kubernetes API server over HTTPS), imported by path."""
+    import importlib.util
+    import sys
+
+    name = "core_fake_kubernetes"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "core" / "fake_kubernetes.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def test_the_configmap_holds_a_valid_policycheck_config():

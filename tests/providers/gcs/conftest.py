@@ -1,7 +1,8 @@
 """Fixtures: Cloud Storage JSON API servers on 127.0.0.1 and a provider pointed at them.
 
 - ``emulator``: gcp-storage-emulator, in-process, on a port the OS picks (one per module, wiped per test);
-- ``fake_gcs``: this folder's own server (fake_gcs.py) for what the emulator cannot answer.
+- ``fake_gcs``: this folder's own server (fake_gcs.py) for what the emulator cannot answer;
+- ``fake_crm``: a Cloud Resource Manager v3 server (fake_resource_manager.py) for organisations and folders.
 
 The provider reaches either through ``STORAGE_EMULATOR_HOST``, exactly as a user would.
 """
@@ -35,6 +36,7 @@ def _load(name: str) -> ModuleType:
 
 
 fake_gcs_module = _load("fake_gcs")
+fake_crm_module = _load("fake_resource_manager")
 resources_module = _load("resources")
 
 
@@ -59,6 +61,15 @@ def fake_gcs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     server = fake_gcs_module.FakeGcs()
     url = server.start()
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_crm() -> Iterator[Any]:
+    """Cloud Resource Manager v3 on 127.0.0.1; point ``resource_manager_endpoint`` at its ``url``."""
+    server = fake_crm_module.FakeResourceManager()
+    server.start()
     yield server
     server.stop()
 
