@@ -88,9 +88,9 @@ class AwsProvider(Provider):
         cache = SharedCache()
         inventory = self._inventory(targets)
         units: list[tuple[Collector, Scope, str | None]] = []
-        for target in targets:
-            scope = Scope(target, plan, cache, settings.regions, owns, inventory)
-            regions = self._regions(scope) if any(c.regional for c in wanted) else []
+        scopes = [Scope(target, plan, cache, settings.regions, owns, inventory) for target in targets]
+        for scope, regions in zip(scopes, self._regions_of(scopes, regional=any(c.regional for c in wanted)),
+                                  strict=True):
             for collector in wanted:
                 units.extend((collector, scope, region) for region in (regions if collector.regional else [None]))
         parts = Counter(scope.account for _, scope, _ in units)
@@ -134,6 +134,17 @@ class AwsProvider(Provider):
             self.context.report_problem(where, f"cannot list {collector.spec.type.name}: {exc}")
         finally:
             self.context.progress.part_done(ACCOUNTS, scope.account)
+
+    def _regions_of(self, scopes: list[Scope], *, regional: bool) -> list[list[str]]:
+        """Each account's regions, asked of the accounts concurrently (hundreds of accounts in an organisation)."""
+        if not regional:
+            return [[] for _ in scopes]
+        if self.settings.regions or len(scopes) < 2:
+            return [self._regions(scope) for scope in scopes]
+        from .accounts import ASSUME_WORKERS
+
+        with ThreadPoolExecutor(min(ASSUME_WORKERS, len(scopes)), "policycheck-aws-regions") as pool:
+            return list(pool.map(self._regions, scopes))
 
     def _regions(self, scope: Scope) -> list[str]:
         """Configured regions, else every region enabled in the account."""

@@ -45,3 +45,25 @@ def test_an_account_whose_role_cannot_be_assumed_is_done_with_its_problem(aws, c
     collect({"org_role": ROLE, "regions": ["us-east-1"]}, NEEDS, factory=recorder, context=context)
     assert [p.scope for p in context.problems] == [f"account {staging}"]
     assert context.progress.counts("accounts") == (3, 3)
+
+
+def test_the_accounts_regions_are_asked_concurrently(aws, collect, recorder):
+    """Hundreds of accounts: DescribeRegions of one account does not wait for another's."""
+    import threading
+    import time
+
+    organisation(aws, accounts=6, buckets=1)
+    lock, state = threading.Lock(), {"now": 0, "most": 0, "calls": 0}
+
+    def overlapping(**_):  # holds each DescribeRegions a moment, counting how many are in flight together
+        with lock:
+            state["now"] += 1
+            state["calls"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.1)
+        with lock:
+            state["now"] -= 1
+
+    recorder.first_send_handlers.append(("before-send.ec2.DescribeRegions", overlapping))
+    collect({"org_role": ROLE}, {"aws.dynamodb.table": {"encryption.at_rest"}}, factory=recorder)
+    assert state["calls"] >= 6 and state["most"] > 1
