@@ -34,6 +34,7 @@ from .normalise import (
     uniform_access,
     unknown_facts,
 )
+from .origin import Origin
 from .schema import ACCESS, BUCKET, EXTERNAL
 
 PROVIDER = "gcs"
@@ -60,7 +61,8 @@ class Collector:
         self.needed = (frozenset(a for names in NEEDED_FIELDS.values() for a in names) if plan.needs is None
                        else plan.needs.get(BUCKET.name, frozenset()))
 
-    def listed(self, projects: tuple[str, ...], discovered: frozenset[str] = frozenset()) -> list[Resource]:
+    def listed(self, projects: tuple[str, ...], discovered: frozenset[str] = frozenset(),
+               origin: Origin | None = None) -> list[Resource]:
         """Every bucket of ``projects``; all listings finish before the first resource is returned.
 
         A project the credentials may not list is reported as a collection problem and the others
@@ -82,26 +84,27 @@ class Collector:
                 continue
             items.extend((project, bucket) for bucket in listing)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="gcs-get") as pool:
-            return list(pool.map(lambda item: self.completed(*item), items))
+            return list(pool.map(lambda item: self.completed(item[0], item[1], origin), items))
 
-    def completed(self, project: str, bucket: Mapping[str, Any]) -> Resource:
+    def completed(self, project: str, bucket: Mapping[str, Any], origin: Origin | None = None) -> Resource:
         """:meth:`checked`, after a buckets.get when the listing item lacks fields a needed attribute reads.
 
         When that get fails (a 403), those attributes are unknown, never judged from the absent fields.
         """
         lacking = [name for name in missing_fields(bucket) if self.needed & set(NEEDED_FIELDS[name])]
         if not lacking or not isinstance(bucket.get("name"), str):
-            return self.checked(project, bucket)
+            return self.checked(project, bucket, origin=origin)
         try:
             fetched = self.api.get_bucket(bucket["name"], full=self.wants_access, billing_project=project)
         except CollectionError as exc:
-            return self.checked(project, bucket, cause=f" and buckets.get failed: {exc}")
-        return self.checked(project, fetched)
+            return self.checked(project, bucket, cause=f" and buckets.get failed: {exc}", origin=origin)
+        return self.checked(project, fetched, origin=origin)
 
-    def checked(self, project: str, bucket: Mapping[str, Any], cause: str = "") -> Resource:
+    def checked(self, project: str, bucket: Mapping[str, Any], cause: str = "",
+                origin: Origin | None = None) -> Resource:
         """:meth:`resource`, or a bucket with unknown values when its listed metadata is malformed."""
         try:
-            return self.resource(project, bucket, cause)
+            return self.resource(project, bucket, cause, origin)
         except (KeyError, TypeError, ValueError) as exc:  # one odd bucket must not stop the scan of the others
             name = str(bucket.get("name") or "?") if isinstance(bucket, Mapping) else "?"
             return unreadable(project, name, CollectionError(
@@ -131,10 +134,17 @@ class Collector:
             return unreadable(project, name, exc)
         return self.checked(project, bucket)
 
-    def resource(self, project: str, bucket: Mapping[str, Any], cause: str = "") -> Resource:
-        """The bucket's resource; attributes whose field the bucket resource lacks are unknown (``cause`` says why)."""
+    def resource(self, project: str, bucket: Mapping[str, Any], cause: str = "",
+                 origin: Origin | None = None) -> Resource:
+        """The bucket's resource; attributes whose field the bucket resource lacks are unknown (``cause`` says why).
+
+        ``origin`` (with ``--gcp-source inventory|auto``) says where the facts came from and hands in the IAM
+        bindings Cloud Asset Inventory holds, so those are not asked of the live API.
+        """
         name = str(bucket["name"])
         reads = BucketReads(self.api, project, bucket)
+        if origin is not None and origin.bindings is not None:
+            reads.seed("iam", origin.bindings)
         unknown = unknown_facts(bucket, cause)
         return Resource(
             type=BUCKET.name,
@@ -144,7 +154,8 @@ class Collector:
             account=project,
             region=location_code(bucket),
             tags=labels(bucket),
-            attributes={k: v for k, v in core_attributes(bucket).items() if k not in unknown},
+            attributes={**{k: v for k, v in core_attributes(bucket).items() if k not in unknown},
+                        **(origin.attributes() if origin else {})},
             unknown=unknown,
             fetchers={ACCESS: partial(self.access, reads), EXTERNAL: partial(self.external, reads)},
             group_of=BUCKET.group_of,
@@ -181,6 +192,10 @@ class BucketReads:
         self.name = str(bucket["name"])
         self.user_project = project if requester_pays(bucket) else None
         self._answers: dict[str, Any] = {}
+
+    def seed(self, key: str, answer: Any) -> None:
+        """An answer known already (from Cloud Asset Inventory): the live API is not asked for it."""
+        self._answers[key] = answer
 
     def _once(self, key: str, read: Callable[[], Any]) -> Any:
         if key not in self._answers:

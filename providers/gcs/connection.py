@@ -10,6 +10,7 @@ from policycheck.provider import missing_extra_error
 
 from .credentials import EMULATOR_ENV, load_credentials
 from .hierarchy import SCOPE as RESOURCE_MANAGER_SCOPE
+from .inventory import SCOPE as ASSET_SCOPE
 from .settings import GcsSettings
 
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
@@ -37,7 +38,8 @@ def connect(settings: GcsSettings, pool_size: int) -> Connection:
         raise missing_extra_error("gcs", "gcp", exc) from exc
 
     os.environ.setdefault(TRACING_METADATA_ENV, "true")
-    scopes = (*storage.Client.SCOPE, RESOURCE_MANAGER_SCOPE) if settings.parents else storage.Client.SCOPE
+    scopes = (*storage.Client.SCOPE, *((RESOURCE_MANAGER_SCOPE,) if settings.parents else ()),
+              *((ASSET_SCOPE,) if settings.inventory else ()))
     credentials, default_project = load_credentials(settings, scopes)
     session = AuthorizedSession(credentials)
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)  # one connection per worker

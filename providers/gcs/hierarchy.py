@@ -45,6 +45,7 @@ class Children:
     projects: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    numbers: dict[str, str] = field(default_factory=dict)  # project id -> project number
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Discovery:
 
     projects: list[str] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    numbers: dict[str, str] = field(default_factory=dict)  # project id -> project number (``projects/NUMBER``)
+    under: dict[str, str] = field(default_factory=dict)  # project id -> the organisation or folder asked for
 
 
 class ResourceManager:
@@ -70,8 +73,11 @@ class ResourceManager:
         """The parent's active projects and active sub-folders; what could not be listed is in ``failures``."""
         found = Children()
         try:
-            found.projects = [str(p["projectId"]) for p in self._pages("projects", parent, PROJECTS_LIST)
-                              if isinstance(p, dict) and p.get("state") == ACTIVE and p.get("projectId")]
+            active = [p for p in self._pages("projects", parent, PROJECTS_LIST)
+                      if isinstance(p, dict) and p.get("state") == ACTIVE and p.get("projectId")]
+            found.projects = [str(p["projectId"]) for p in active]
+            found.numbers = {str(p["projectId"]): str(p["name"]).removeprefix("projects/") for p in active
+                             if str(p.get("name") or "").startswith("projects/")}
         except ParentUnlisted as exc:
             found.failures.append(f"cannot list its projects: {exc}")
         try:
@@ -152,6 +158,7 @@ def projects_under(api: ResourceManager, parents: Iterable[str], workers: int) -
     found = Discovery()
     seen: set[str] = set()
     level = list(dict.fromkeys(parents))
+    root = {parent: parent for parent in level}  # each folder -> the organisation or folder asked for above it
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="gcs-resource-manager") as pool:
         while level:
             seen.update(level)
@@ -160,6 +167,11 @@ def projects_under(api: ResourceManager, parents: Iterable[str], workers: int) -
                 if children.failures:
                     found.problems.append((_scope(parent), "; ".join(children.failures)))
                 found.projects.extend(children.projects)
+                found.numbers.update(children.numbers)
+                for project in children.projects:
+                    found.under.setdefault(project, root[parent])
+                for folder in children.folders:
+                    root.setdefault(folder, root[parent])
                 following.extend(f for f in children.folders if f not in seen)
             level = list(dict.fromkeys(following))
     found.projects = sorted(dict.fromkeys(found.projects))

@@ -13,7 +13,9 @@ from policycheck.provider import CollectPlan, Provider
 from .api import GcsApi
 from .collector import Collector
 from .connection import Connection, connect
-from .hierarchy import FOLDERS_LIST, PROJECTS_LIST, ResourceManager, projects_under
+from .hierarchy import FOLDERS_LIST, PROJECTS_LIST, Discovery, ResourceManager, projects_under
+from .inventory import SEARCH_POLICIES, SEARCH_RESOURCES, CloudAsset
+from .inventory_scan import InventoryScan, scopes_for
 from .schema import BUCKET, GET_PERMISSION, GROUP_PERMISSIONS, LIST_PERMISSION
 from .settings import GcsSettings
 
@@ -45,19 +47,30 @@ class GcsProvider(Provider):
         if self.settings.buckets:
             yield from collector.named(self.settings.bucket_refs)
             return
-        projects, discovered = self._projects(connection, plan)
-        yield from collector.listed(self._shard_projects(projects), discovered)
+        projects, discovered, found = self._projects(connection, plan)
+        projects = self._shard_projects(projects)
+        if not self.settings.inventory:
+            yield from collector.listed(projects, discovered)
+            return
+        scopes, unplaced = scopes_for(projects, self.settings.parents, found.under, found.numbers)
+        asset = CloudAsset(connection.session, endpoint=self.settings.asset_endpoint,
+                           timeout=self.settings.request_timeout)
+        scan = InventoryScan(collector, asset, source=self.settings.source, clock=self.context.clock,
+                             report_problem=self.context.report_problem)
+        yield from scan.resources(scopes, unplaced, discovered)
 
-    def _projects(self, connection: Connection, plan: CollectPlan) -> tuple[tuple[str, ...], frozenset[str]]:
+    def _projects(self, connection: Connection, plan: CollectPlan) -> tuple[tuple[str, ...], frozenset[str],
+                                                                             Discovery]:
         """The configured projects and the active projects under the configured organisations and folders
-        (a union, without repeats), and which of them were discovered rather than named.
+        (a union, without repeats), which of them were discovered rather than named, and the discovery itself
+        (project numbers, and which organisation or folder each project was found under).
 
         An organisation or folder that cannot be listed is a collection problem; when none of them can be
         listed and no project is named either, nothing can be scanned (CredentialError, exit 2).
         """
         settings = self.settings
         if not settings.parents:
-            return settings.projects or _default(connection.default_project), frozenset()
+            return settings.projects or _default(connection.default_project), frozenset(), Discovery()
         manager = ResourceManager(connection.session, endpoint=settings.resource_manager_endpoint,
                                   timeout=settings.request_timeout)
         found = projects_under(manager, settings.parents, plan.max_workers)
@@ -69,7 +82,7 @@ class GcsProvider(Provider):
         for scope, message in found.problems:
             self.context.report_problem(scope, message)
         discovered = frozenset(found.projects) - set(settings.projects)
-        return tuple(dict.fromkeys([*settings.projects, *found.projects])), discovered
+        return tuple(dict.fromkeys([*settings.projects, *found.projects])), discovered, found
 
     def _shard_projects(self, projects: tuple[str, ...]) -> tuple[str, ...]:
         """A shard's projects: whole projects when there are many, else every project (split by resource id)."""
@@ -86,6 +99,10 @@ class GcsProvider(Provider):
             needed.update({PROJECTS_LIST, FOLDERS_LIST})
         for group in plan.groups(BUCKET):
             needed.update(GROUP_PERMISSIONS.get(group, ()))
+        if self.settings.inventory:  # the Cloud Storage permissions stay: the live API answers what it lacks
+            needed.add(SEARCH_RESOURCES)
+            if any(group in GROUP_PERMISSIONS for group in plan.groups(BUCKET)):
+                needed.add(SEARCH_POLICIES)
         return sorted(needed)
 
     @classmethod

@@ -6,6 +6,7 @@ from policycheck.attributes import AttributeSpec, ResourceType, bind_groups
 from policycheck.vocabulary import DATA_STORE
 
 from .normalise import RAW_FIELDS
+from .origin import FRESHNESS
 
 #: Collection group read from the bucket's IAM policy (and legacy ACLs where uniform access is off).
 ACCESS = "access"
@@ -24,7 +25,7 @@ BUCKET = ResourceType(
     attributes=(*bind_groups(DATA_STORE, GROUPS), *(
         AttributeSpec(name, {str: "string", list: "list", bool: "bool"}.get(convert, "int"),
                       f"The bucket resource's {'.'.join(path)} field, as the JSON API returns it.", "raw")
-        for name, (path, convert) in RAW_FIELDS.items())),
+        for name, (path, convert) in RAW_FIELDS.items()), *FRESHNESS),
 )
 
 #: IAM permissions per way of reading: listing, explicit bucket gets, and each lazy group.

@@ -18,6 +18,8 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 #: Organisation and folder ids: their number, or their resource name (``organizations/123``, ``folders/456``).
 ORGANIZATION = re.compile(r"^(organizations/)?[0-9]{1,20}$")
 FOLDER = re.compile(r"^(folders/)?[0-9]{1,20}$")
+#: Where bucket facts come from (``--gcp-source``), as AWS's ``--aws-source`` config|api|auto.
+SOURCES = ("inventory", "api", "auto")
 #: DNS domain names (lower-case labels separated by dots).
 DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
@@ -52,6 +54,15 @@ class GcsSettings(ProviderSettings):
     resource_manager_endpoint: str | None = setting(
         None, "Cloud Resource Manager endpoint for organisations and folders (default "
         "https://cloudresourcemanager.googleapis.com), e.g. a private endpoint.")
+    source: str = setting(
+        "api", "Where bucket facts come from: api (the live Cloud Storage API), inventory (Cloud Asset Inventory's "
+        "searchAllResources and searchAllIamPolicies over each organisation, folder or project scanned; the live API "
+        "for what it lacks) or auto (inventory, and the live API for a scope Cloud Asset Inventory is denied or "
+        "failing on).", flag="--gcp-source", schema={"enum": list(SOURCES)},
+        expect="one of " + ", ".join(SOURCES))
+    asset_endpoint: str | None = setting(
+        None, "Cloud Asset API endpoint for --gcp-source inventory/auto (default https://cloudasset.googleapis.com), "
+        "e.g. a private endpoint.")
     anonymous: bool = setting(False, "Send no credentials (local emulators).")
     request_timeout: float = setting(60.0, "Seconds per request, retries included (the provider's whole time "
                                      "limit is 'timeout').", schema={"exclusiveMinimum": 0},
@@ -77,9 +88,18 @@ class GcsSettings(ProviderSettings):
             if not PROJECT_ID.match(project) or not BUCKET_NAME.match(bucket):
                 raise ConfigError(f"buckets[{index}]: '{text}' is not PROJECT/BUCKET "
                                   "(e.g. acme-support/ticket-files)")
+        if self.buckets and self.source == "inventory":
+            raise ConfigError("--gcs-bucket reads single buckets with buckets.get; --gcp-source inventory "
+                              "reads whole projects, folders or organisations (give --project, --gcp-folder or "
+                              "--gcp-organization, or --gcp-source api)", source="--gcp-source")
         if self.buckets and self.parents:
             raise ConfigError("buckets: --gcs-bucket names single buckets; it cannot be combined with "
                               "--gcp-organization or --gcp-folder")
+
+    @property
+    def inventory(self) -> bool:
+        """Bucket facts are read from Cloud Asset Inventory first (``--gcp-source inventory`` or ``auto``)."""
+        return self.source in ("inventory", "auto") and not self.buckets
 
     @property
     def parents(self) -> tuple[str, ...]:

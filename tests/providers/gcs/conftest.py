@@ -2,7 +2,8 @@
 
 - ``emulator``: gcp-storage-emulator, in-process, on a port the OS picks (one per module, wiped per test);
 - ``fake_gcs``: this folder's own server (fake_gcs.py) for what the emulator cannot answer;
-- ``fake_crm``: a Cloud Resource Manager v3 server (fake_resource_manager.py) for organisations and folders.
+- ``fake_crm``: a Cloud Resource Manager v3 server (fake_resource_manager.py) for organisations and folders;
+- ``fake_asset``: a Cloud Asset Inventory v1 server (fake_cloud_asset.py) for ``--gcp-source inventory|auto``.
 
 The provider reaches either through ``STORAGE_EMULATOR_HOST``, exactly as a user would.
 """
@@ -37,6 +38,7 @@ def _load(name: str) -> ModuleType:
 
 fake_gcs_module = _load("fake_gcs")
 fake_crm_module = _load("fake_resource_manager")
+fake_asset_module = _load("fake_cloud_asset")
 resources_module = _load("resources")
 
 
@@ -69,6 +71,15 @@ def fake_gcs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def fake_crm() -> Iterator[Any]:
     """Cloud Resource Manager v3 on 127.0.0.1; point ``resource_manager_endpoint`` at its ``url``."""
     server = fake_crm_module.FakeResourceManager()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_asset() -> Iterator[Any]:
+    """Cloud Asset Inventory v1 on 127.0.0.1; point ``asset_endpoint`` at its ``url``."""
+    server = fake_asset_module.FakeCloudAsset()
     server.start()
     yield server
     server.stop()
