@@ -6,7 +6,10 @@ server (fake_gcs.py) on 127.0.0.1 with a fixed latency per request, builds an or
 spread over all folders (a tenth DELETE_REQUESTED) and ``--buckets`` buckets per project, then runs the
 gcs provider with ``--gcp-organization`` for each ``--workers`` count. Prints wall time of discovery
 and of the whole collection, Resource Manager requests, projects per second and the peak number of
-requests the servers answered at once.
+requests the servers answered at once. Then the whole pack's attributes of every bucket (every lazy
+group read) with ``--gcp-source api`` and ``--gcp-source inventory`` (the tests' Cloud Asset Inventory
+server, fake_cloud_asset.py, indexing the same estate): requests per bucket of each, and whether the
+attributes are identical.
 
     python benchmarks/gcs_org_discovery.py                             # 20 folders x depth 3, 500 projects
     python benchmarks/gcs_org_discovery.py --projects 2000 --latency 0.04 --workers 1 16 32
@@ -19,6 +22,7 @@ import importlib.util
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from policycheck.provider import CollectPlan, ProviderContext
@@ -27,6 +31,7 @@ from policycheck.providers.gcs.hierarchy import ResourceManager, projects_under
 
 HERE = Path(__file__).resolve().parent
 ORG = "organizations/123456789012"
+FRESHNESS = ("raw.collected_from", "raw.inventory_read_time")
 
 
 def _load(name: str):
@@ -54,7 +59,9 @@ def build(crm, gcs, data, folders: int, depth: int, projects: int, buckets: int)
         crm.project(leaves[p % len(leaves)], project, state="DELETE_REQUESTED" if deleted else "ACTIVE")
         active += not deleted
         for b in range(buckets):
-            gcs.add(project, data.bucket(f"{project}-b{b}", "EUROPE-WEST3"))
+            gcs.add(project, data.bucket(f"{project}-b{b}", "EUROPE-WEST3"), bindings=[  # a new bucket's policy
+                data.binding("roles/storage.legacyBucketOwner", f"projectEditor:{project}", f"projectOwner:{project}"),
+                data.binding("roles/storage.legacyBucketReader", f"projectViewer:{project}")])
     return active
 
 
@@ -70,10 +77,13 @@ def main() -> None:
     args = parser.parse_args()
 
     crm_module, gcs_module, data = _load("fake_resource_manager"), _load("fake_gcs"), _load("resources")
+    asset = _load("fake_cloud_asset").FakeCloudAsset(latency=args.latency)
     crm = crm_module.FakeResourceManager(page_size=args.page_size, latency=args.latency)
     gcs = gcs_module.FakeGcs(latency=args.latency)
     active = build(crm, gcs, data, args.folders, args.depth, args.projects, args.buckets)
+    asset.mirror(gcs, crm)
     crm.start()
+    asset.start()
     os.environ["STORAGE_EMULATOR_HOST"] = gcs.start()
     parents = 1 + args.folders * (1 + args.depth)
     print(f"organisation: {parents} parents (folders {args.folders} x depth {args.depth}), {args.projects} projects "
@@ -103,9 +113,34 @@ def main() -> None:
                   f"requests, {active / discovery:7.1f} projects/s); discovery + buckets.list of every project "
                   f"{total:6.2f} s ({len(gcs.requests)} Storage requests, at most {gcs.max_in_flight} at once); "
                   f"progress {context.progress.summary()}")
+        compare_sources(crm, gcs, asset, max(args.workers), active * args.buckets)
     finally:
         crm.stop()
         gcs.stop()
+        asset.stop()
+
+
+def compare_sources(crm, gcs, asset, workers: int, buckets: int) -> None:
+    """Every attribute of every bucket, from the live API and from Cloud Asset Inventory: requests per bucket."""
+    seen = {}
+    for source in ("api", "inventory"):
+        for server in (crm, gcs, asset):
+            server.requests.clear()
+        context = ProviderContext(provider="gcs")
+        provider = GcsProvider({"organizations": [ORG], "resource_manager_endpoint": crm.url,
+                                "asset_endpoint": asset.url, "source": source}, context)
+        started = time.perf_counter()
+        resources = list(provider.collect(CollectPlan(max_workers=workers)))
+        with ThreadPoolExecutor(workers) as pool:  # lazy groups load concurrently, as the engine evaluates
+            list(pool.map(lambda resource: resource.load(), resources))
+        elapsed = time.perf_counter() - started
+        assert len(resources) == buckets and not context.problems, (len(resources), context.problems)
+        seen[source] = {r.id: {k: v for k, v in r.known_attributes.items() if k not in FRESHNESS} for r in resources}
+        storage, inventory = len(gcs.requests), len(asset.requests)
+        print(f"source {source:9s}: {elapsed:6.2f} s with {workers} workers; {len(crm.requests)} Resource Manager, "
+              f"{storage} Storage, {inventory} Cloud Asset requests: {(storage + inventory) / buckets:.3f} per "
+              f"bucket beyond discovery")
+    print(f"identical attributes: {seen['api'] == seen['inventory']}")
 
 
 if __name__ == "__main__":

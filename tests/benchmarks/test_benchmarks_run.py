@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration  # real processes
     ("devices_stream.py", ["--rows", "300", "--processes", "1"], "rows/s"),
     ("gcs_scan.py", ["--buckets", "10", "--latency", "0"], "buckets/s"),
     ("gcs_org_discovery.py", ["--folders", "2", "--depth", "1", "--projects", "10", "--latency", "0",
-                              "--workers", "2"], "projects 9/9 done"),
+                              "--workers", "2"], "identical attributes: True"),
     ("terraform_plan.py", ["--buckets", "5", "--checkov", "/nonexistent/checkov"], "policycheck"),
     ("db_scan.py", ["--databases", "1", "--tables", "5", "--engine", "postgres"], "statements"),
 ])
