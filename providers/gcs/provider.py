@@ -27,7 +27,9 @@ class GcsProvider(Provider):
     organisations and folders named, found through Cloud Resource Manager), plus buckets.getIamPolicy
     (and legacy ACL reads) only for buckets whose public exposure a rule reads. Resource ids are
     ``projects/PROJECT/buckets/NAME``; labels are the tags. Cloud Storage has no bucket setting
-    for ``backup.*`` or ``deletion_protection.*``: those read as null.
+    for ``backup.*`` or ``deletion_protection.*``: those read as null. With ``source: inventory|auto``
+    the buckets and their IAM policies come from Cloud Asset Inventory searches per scope instead
+    (:mod:`.inventory_scan`), the live API for what those lack.
     """
 
     name: ClassVar[str] = "gcs"
