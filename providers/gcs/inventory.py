@@ -7,8 +7,8 @@ v1 resource) and ``searchAllIamPolicies`` (each bucket's IAM bindings), both nar
 given (a bucket resource, a binding list); a result lacking that answer holds nothing, and the live API
 is asked for it instead. Legacy ACLs are never taken from the inventory (its bucket resource is not
 documented to carry them complete): they are read live where they apply. A scope that cannot be searched
-(403, 400/404, throttled or failing past retries) raises :class:`ScopeUnread`; credentials that are
-rejected, or an endpoint that cannot be reached, stop the run (:class:`CredentialError`).
+(403, 400/404, throttled or failing past retries, the endpoint unreachable) raises :class:`ScopeUnread`;
+credentials that are rejected stop the run (:class:`CredentialError`).
 """
 
 from __future__ import annotations
@@ -152,9 +152,9 @@ class CloudAsset:
             if failure is None and answer.status_code not in RETRIED:
                 return self._read(answer, permission, scope, method)
             if deadline - self.clock() <= backoff:
-                if failure is not None:
-                    raise CredentialError(f"gcs: cannot reach Cloud Asset Inventory at {self.endpoint} "
-                                          f"({type(failure).__name__})")
+                if failure is not None:  # with auto the live API answers instead; with inventory, a problem
+                    raise ScopeUnread(f"cannot reach Cloud Asset Inventory at {self.endpoint} "
+                                      f"({type(failure).__name__})")
                 reason = "throttled" if answer.status_code == 429 else f"answered HTTP {answer.status_code}"
                 raise ScopeUnread(f"{method} {reason} for {self.clock() - started:.1f} s "
                                   f"(request_timeout {self.timeout:g} s) ({permission})")

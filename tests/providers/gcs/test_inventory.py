@@ -210,6 +210,16 @@ def test_nothing_searchable_stops_the_run(estate, fake_crm, fake_asset, collect)
         scan(collect, settings(fake_crm, fake_asset, "inventory", organizations=[ORG]))
 
 
+def test_unreachable_cloud_asset_is_one_line_with_inventory_and_the_live_api_with_auto(estate, fake_crm, fake_gcs,
+                                                                                      collect):
+    unreachable = {"resource_manager_endpoint": fake_crm.url, "asset_endpoint": "http://127.0.0.1:9",
+                   "request_timeout": 0.3, "organizations": [ORG]}
+    with pytest.raises(CredentialError, match=r"cannot reach Cloud Asset Inventory at http://127\.0\.0\.1:9 "):
+        scan(collect, {**unreachable, "source": "inventory"})
+    held, context = scan(collect, {**unreachable, "source": "auto"})
+    assert len(held) == 6 and not context.problems and len(fake_gcs.calls("list")) == 3
+
+
 def test_throttled_searches_are_retried(estate, fake_crm, fake_asset, collect):
     fake_asset.failures[("searchAllResources", ORG)] = [429, 503]
     held, context = scan(collect, settings(fake_crm, fake_asset, "inventory", organizations=[ORG]))
@@ -293,3 +303,14 @@ def test_permissions_name_the_cloud_asset_permissions():
     assert result.exit_code == 0, result.output
     assert "cloudasset.assets.searchAllIamPolicies, cloudasset.assets.searchAllResources" in result.output
     assert "storage.buckets.getIamPolicy" in result.output  # still needed: the live API answers what it lacks
+
+
+def test_cli_nothing_searchable_exits_2_with_one_line(estate, fake_crm, fake_asset, tmp_path):
+    fake_asset.deny("searchAllResources", ORG)
+    config_file = tmp_path / "policycheck.yaml"
+    config_file.write_text(f"providers:\n  gcs:\n    resource_manager_endpoint: {fake_crm.url}\n"
+                           f"    asset_endpoint: {fake_asset.url}\n    source: inventory\n")
+    result = CliRunner().invoke(main, ["scan", "--config", str(config_file), "--gcp-organization", ORG])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cloudasset.assets.searchAllResources" in lines[0], result.output
