@@ -42,19 +42,21 @@ def evaluate_rule(rule: Rule, resource: Resource, evaluation_date: dt.date
                   ) -> tuple[Result, str, dict[str, Any]] | None:
     """Outcome of one rule on one resource as of ``evaluation_date``; None when the resource is out of scope."""
     trace = Trace(evaluation_date)
-    if rule.when is not None:
-        in_scope = rule.when.evaluate(resource, trace)
+    when = rule.when
+    if when is not None:
+        in_scope = when.compiled(resource, trace)
         if in_scope is False:
             return None
         if in_scope is None:
             return Result.ERROR, "scope cannot be decided: " + _unknown_text(trace), trace.observed
-    outcome = rule.require.evaluate(resource, trace)
+    require = rule.require
+    outcome = require.compiled(resource, trace)
     if outcome is True:
-        return Result.PASS, f"{rule.require.describe()} holds", trace.observed
+        return Result.PASS, f"{require.describe()} holds", trace.observed
     if outcome is False:
         # what was unknown still shows: a fail may rest on a known bound of an unknown value
         partly = f"; {_unknown_text(trace)}" if trace.unknown else ""
-        return Result.FAIL, f"expected {rule.require.describe()}; observed {_observed_text(trace)}{partly}", \
+        return Result.FAIL, f"expected {require.describe()}; observed {_observed_text(trace)}{partly}", \
             trace.observed
     return Result.ERROR, _unknown_text(trace), trace.observed
 
@@ -75,12 +77,14 @@ def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt
     """
     findings: list[Finding] = []
     ref = resource.ref()  # one per resource, shared by its findings
+    unobservable = resource.unobservable
     for rule in rules:
-        skipped = unobservable_reason(rule, resource)
-        if skipped is not None:
-            if on_skip:
-                on_skip(rule, resource, skipped)
-            continue
+        if unobservable:
+            skipped = unobservable_reason(rule, resource)
+            if skipped is not None:
+                if on_skip:
+                    on_skip(rule, resource, skipped)
+                continue
         try:
             outcome = evaluate_rule(rule, resource, evaluation_date)
         except Exception as exc:  # fail closed on anything unexpected
@@ -88,12 +92,13 @@ def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt
         if outcome is None:
             continue
         result, message, observed = outcome
-        waiver = waivers.find(rule.id, resource) if waivers and result is not Result.PASS else None
-        if waiver is not None:
-            message = f"waived ({result.value}): {message}"
-            result = Result.WAIVED
-        findings.append(Finding(rule.id, rule.severity, ref, result, message, observed,
-                                waiver.ref() if waiver else None))
+        if waivers and result is not Result.PASS:
+            waiver = waivers.find(rule.id, resource)
+            if waiver is not None:
+                findings.append(Finding(rule.id, rule.severity, ref, Result.WAIVED,
+                                        f"waived ({result.value}): {message}", observed, waiver.ref()))
+                continue
+        findings.append(Finding(rule.id, rule.severity, ref, result, message, observed))
     return findings
 
 

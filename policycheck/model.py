@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from .attributes import UNSUPPLIED
-from .clean import clean_text, clean_value
+from .clean import clean_mapping, clean_text, clean_value
 from .errors import CollectionError
 
 __all__ = [
@@ -150,16 +150,16 @@ class Resource:
         self.provider = clean_text(provider)
         self.account = clean_text(account)
         self.region = clean_text(region)
-        self.tags: dict[str, str] | None = clean_value(dict(tags)) if tags is not None else None
-        self._values: dict[str, Any] = clean_value(dict(attributes or {}))
-        self._unknown: dict[str, str] = clean_value(dict(unknown or {}))  # attribute -> reason
+        self.tags: dict[str, str] | None = clean_mapping(tags) if tags is not None else None
+        self._values: dict[str, Any] = clean_mapping(attributes) if attributes else {}
+        self._unknown: dict[str, str] = clean_mapping(unknown) if unknown else {}  # attribute -> reason
         self._failed: dict[str, str] = {}  # collection group -> reason
         self._fetchers: dict[str, GroupFetcher] = dict(fetchers or {})
         self._group_of = group_of or _core_group
         self._lock = threading.Lock() if self._fetchers else None
         self._absent = absent  # when set, an attribute never supplied is Unknown for this reason
         self._bounds = dict(bounds or {})  # unknown attribute -> (lower, upper) still known about it
-        self.unobservable: dict[str, str] = clean_value(dict(unobservable or {}))
+        self.unobservable: dict[str, str] = clean_mapping(unobservable) if unobservable else {}
         self.source = source
 
     def get(self, path: str) -> Any:
@@ -281,7 +281,7 @@ class WaiverRef:
         return f"{self.reason} (waiver {self.id}, approved by {self.approver}, expires {self.expires})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Finding:
     """The outcome of one rule on one resource."""
 
@@ -293,8 +293,17 @@ class Finding:
     observed: Mapping[str, Any] = field(default_factory=dict)
     waiver: WaiverRef | None = None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "message", clean_text(self.message))
+    def __init__(self, rule_id: str, severity: Severity, resource: ResourceRef, result: Result, message: str,
+                 observed: Mapping[str, Any] | None = None, waiver: WaiverRef | None = None):
+        # written by hand: one is made per rule and resource, and the generated frozen __init__ costs twice as much
+        fields_ = self.__dict__
+        fields_["rule_id"] = rule_id
+        fields_["severity"] = severity
+        fields_["resource"] = resource
+        fields_["result"] = result
+        fields_["message"] = message if message.isascii() and message.isprintable() else clean_text(message)
+        fields_["observed"] = {} if observed is None else observed
+        fields_["waiver"] = waiver
 
     @cached_property
     def fingerprint(self) -> str:
