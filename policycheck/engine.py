@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .concurrency import map_bounded
-from .conditions import Trace
+from .conditions import DYNAMIC, Leaf, Trace
 from .deadline import Deadline
-from .model import Finding, Resource, Result
+from .model import Finding, Resource, Result, Unknown
 from .policy import Rule
 from .run_settings import DEFAULT_WORKERS
 from .waivers import WaiverBook
 
-__all__ = ["DEFAULT_WORKERS", "OnSkip", "evaluate", "evaluate_resource", "evaluate_rule", "rules_by_type",
-           "timed_out", "unobservable_reason"]
+__all__ = ["DEFAULT_WORKERS", "Judge", "OnSkip", "Outcome", "evaluate", "evaluate_resource", "evaluate_rule",
+           "judge_of", "rules_by_type", "timed_out", "unobservable_reason"]
 
 
 #: Called (from worker threads) when a rule is skipped for a resource: rule, resource, why.
@@ -38,27 +38,70 @@ def rules_by_type(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
     return dict(table)
 
 
-def evaluate_rule(rule: Rule, resource: Resource, evaluation_date: dt.date
-                  ) -> tuple[Result, str, dict[str, Any]] | None:
+#: What one rule says about one resource: its result, the message and the values it read.
+Outcome = tuple[Result, str, dict[str, Any]]
+#: A rule compiled for the engine: resource and evaluation date -> its outcome, None when out of scope.
+Judge = Callable[[Resource, dt.date], "Outcome | None"]
+
+
+def evaluate_rule(rule: Rule, resource: Resource, evaluation_date: dt.date) -> Outcome | None:
     """Outcome of one rule on one resource as of ``evaluation_date``; None when the resource is out of scope."""
-    trace = Trace(evaluation_date)
-    when = rule.when
-    if when is not None:
-        in_scope = when.compiled(resource, trace)
-        if in_scope is False:
-            return None
-        if in_scope is None:
-            return Result.ERROR, "scope cannot be decided: " + _unknown_text(trace), trace.observed
+    return judge_of(rule)(resource, evaluation_date)
+
+
+def judge_of(rule: Rule) -> Judge:
+    """The rule as one function (see :func:`evaluate_rule`), built once per rule.
+
+    Cached on the frozen rule as :meth:`Condition.describe` caches its text: the conditions are compiled
+    once (:attr:`Condition.compiled`) and the messages that do not depend on the resource are made once.
+    """
+    judge = rule.__dict__.get("_judge")
+    if judge is None:
+        judge = rule.__dict__["_judge"] = _judge(rule)
+    return judge
+
+
+def _judge(rule: Rule) -> Judge:
+    scope = rule.when.compiled if rule.when is not None else None
     require = rule.require
-    outcome = require.compiled(resource, trace)
-    if outcome is True:
-        return Result.PASS, f"{require.describe()} holds", trace.observed
-    if outcome is False:
-        # what was unknown still shows: a fail may rest on a known bound of an unknown value
-        partly = f"; {_unknown_text(trace)}" if trace.unknown else ""
-        return Result.FAIL, f"expected {require.describe()}; observed {_observed_text(trace)}{partly}", \
-            trace.observed
-    return Result.ERROR, _unknown_text(trace), trace.observed
+    check = require.compiled
+    holds = f"{require.describe()} holds"
+    expected = f"expected {require.describe()}; observed "
+
+    def judge(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
+        trace = Trace(evaluation_date)
+        if scope is not None:
+            in_scope = scope(resource, trace)
+            if in_scope is False:
+                return None
+            if in_scope is None:
+                return _ERROR, "scope cannot be decided: " + _unknown_text(trace), trace.observed
+        outcome = check(resource, trace)
+        if outcome is True:
+            return _PASS, holds, trace.observed
+        if outcome is False:
+            # what was unknown still shows: a fail may rest on a known bound of an unknown value
+            partly = f"; {_unknown_text(trace)}" if trace.unknown else ""
+            return _FAIL, f"{expected}{_observed_text(trace)}{partly}", trace.observed
+        return _ERROR, _unknown_text(trace), trace.observed
+
+    if scope is not None or not isinstance(require, Leaf) or isinstance(require.value, DYNAMIC):
+        return judge
+    # the most common rule, one attribute compared with a fixed value, without a trace while the value is known
+    attr, value, func, dated = require.attr, require.value, require.operator.func, require.operator.dated
+
+    def single(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
+        actual = resource.get(attr)
+        if isinstance(actual, Unknown):
+            return judge(resource, evaluation_date)
+        if func(actual, value, evaluation_date) if dated else func(actual, value):
+            return _PASS, holds, {attr: actual}
+        return _FAIL, f"{expected}{attr}={_short(actual)}", {attr: actual}
+
+    return single
+
+
+_PASS, _FAIL, _ERROR = Result.PASS, Result.FAIL, Result.ERROR
 
 
 def unobservable_reason(rule: Rule, resource: Resource) -> str | None:
@@ -75,10 +118,15 @@ def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt
 
     A rule reading an attribute the resource declares unobservable yields no finding; ``on_skip`` hears of it.
     """
+    return _findings([(rule, judge_of(rule)) for rule in rules], resource, evaluation_date, waivers, on_skip)
+
+
+def _findings(judged: list[tuple[Rule, Judge]], resource: Resource, evaluation_date: dt.date,
+              waivers: WaiverBook | None, on_skip: OnSkip | None) -> list[Finding]:
     findings: list[Finding] = []
     ref = resource.ref()  # one per resource, shared by its findings
     unobservable = resource.unobservable
-    for rule in rules:
+    for rule, judge in judged:
         if unobservable:
             skipped = unobservable_reason(rule, resource)
             if skipped is not None:
@@ -86,13 +134,13 @@ def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt
                     on_skip(rule, resource, skipped)
                 continue
         try:
-            outcome = evaluate_rule(rule, resource, evaluation_date)
+            outcome = judge(resource, evaluation_date)
         except Exception as exc:  # fail closed on anything unexpected
-            outcome = Result.ERROR, f"internal error while evaluating: {type(exc).__name__}: {exc}", {}
+            outcome = _ERROR, f"internal error while evaluating: {type(exc).__name__}: {exc}", {}
         if outcome is None:
             continue
         result, message, observed = outcome
-        if waivers and result is not Result.PASS:
+        if waivers and result is not _PASS:
             waiver = waivers.find(rule.id, resource)
             if waiver is not None:
                 findings.append(Finding(rule.id, rule.severity, ref, Result.WAIVED,
@@ -128,6 +176,7 @@ def evaluate(
     being read when ``deadline`` passes get :func:`timed_out` findings.
     """
     table = rules_by_type(rules)
+    judged = {type_name: [(rule, judge_of(rule)) for rule in typed] for type_name, typed in table.items()}
 
     def targeted() -> Iterator[Resource]:
         for resource in resources:
@@ -137,7 +186,7 @@ def evaluate(
                 yield resource
 
     def findings_of(resource: Resource) -> list[Finding]:
-        return evaluate_resource(table[resource.type], resource, evaluation_date, waivers, on_skip)
+        return _findings(judged[resource.type], resource, evaluation_date, waivers, on_skip)
 
     def late(resource: Resource) -> list[Finding]:
         return timed_out(table[resource.type], resource, deadline) if deadline is not None else []

@@ -170,17 +170,20 @@ class Resource:
             return self._tag(path[5:])
         if path in self._unknown:
             return Unknown(self._unknown[path], *self._bounds.get(path, (None, None)))
-        if path not in self._values:
-            group = self._group_of(path)
-            self._load(group)
-            if group in self._failed:
-                return Unknown(self._failed[group])
-            if path in self._unknown:
-                return Unknown(self._unknown[path])
-            if self._absent is not None and path not in self._values:
-                return Unknown(self._absent)
-            if group == UNSUPPLIED and path not in self._values:
-                return Unknown(f"provider '{self.provider}' does not collect {path}")
+        values = self._values
+        if path in values:
+            return values[path]
+        # not collected yet, or never
+        group = self._group_of(path)
+        self._load(group)
+        if group in self._failed:
+            return Unknown(self._failed[group])
+        if path in self._unknown:
+            return Unknown(self._unknown[path])
+        if self._absent is not None and path not in self._values:
+            return Unknown(self._absent)
+        if group == UNSUPPLIED and path not in self._values:
+            return Unknown(f"provider '{self.provider}' does not collect {path}")
         return self._values.get(path)
 
     def _tag(self, key: str) -> Any:
