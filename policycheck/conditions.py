@@ -6,7 +6,9 @@ attributes, so lazy providers fetch less), ``any`` is True as soon as one child 
 
 Every condition also has a :attr:`Condition.compiled` form: the same evaluation as one closure,
 built once per condition, with what ``evaluate`` decides on each call (is the value dynamic, which
-operator function, is it dated) decided once. The engine runs it for every resource.
+operator function, is it dated) decided once. The engine runs it for every resource, after trying
+the :attr:`Condition.known` form: the same evaluation for the common case that every value read is
+known, which only collects the values read and gives up (None) at the first unknown one.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from typing import Any, ClassVar
 from .model import Resource, Unknown
 from .operators import Operator, decide_bounded
 
-__all__ = ["COMBINATORS", "AllOf", "AnyOf", "AttrRef", "Condition", "Evaluator", "Leaf", "Lookup", "NotOf",
-           "Trace"]
+__all__ = ["COMBINATORS", "AllOf", "AnyOf", "AttrRef", "Condition", "Evaluator", "KnownEvaluator", "Leaf",
+           "Lookup", "NotOf", "Trace"]
 
 
 class Trace:
@@ -66,6 +68,9 @@ class Trace:
 
 #: A compiled condition: ``evaluate`` as one closure (see :attr:`Condition.compiled`).
 Evaluator = Callable[[Resource, Trace], "bool | None"]
+#: A condition for known values (see :attr:`Condition.known`): resource, the values read so far (filled in as
+#: a trace would, in reading order), the evaluation date -> True, False, or None when it met an unknown value.
+KnownEvaluator = Callable[[Resource, dict[str, Any], dt.date], "bool | None"]
 
 
 class Condition:
@@ -83,6 +88,18 @@ class Condition:
 
     def _compile(self) -> Evaluator:
         return self.evaluate
+
+    @cached_property
+    def known(self) -> KnownEvaluator | None:
+        """The evaluation when every value read is known, or None for a condition without this form.
+
+        It gives the outcome ``evaluate`` gives and records the values in the order a trace does; at the
+        first unknown value it returns None, and the caller evaluates again with a trace (reads are idempotent).
+        """
+        return self._known()
+
+    def _known(self) -> KnownEvaluator | None:
+        return None
 
     def attributes(self) -> set[str]:
         """Every attribute path this condition may read."""
@@ -194,6 +211,57 @@ class Leaf(Condition):
 
         return dated_leaf if operator.dated else leaf
 
+    def _known(self) -> KnownEvaluator | None:
+        attr, func, dated, dynamic = self.attr, self.operator.func, self.operator.dated, self.value
+
+        def compare(actual: Any, expected: Any, evaluation_date: dt.date) -> bool:
+            return bool(func(actual, expected, evaluation_date) if dated else func(actual, expected))
+
+        if isinstance(dynamic, AttrRef):
+            other = dynamic.path
+
+            def by_attribute(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+                actual = resource.get(attr)
+                if isinstance(actual, Unknown):
+                    return None
+                observed[attr] = actual
+                expected = resource.get(other)
+                if isinstance(expected, Unknown):
+                    return None
+                observed[other] = expected
+                return compare(actual, expected, evaluation_date)
+
+            return by_attribute
+        if isinstance(dynamic, Lookup):
+            key_attr, mapping, label = dynamic.key, dynamic.mapping, str(dynamic)
+
+            def by_lookup(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+                actual = resource.get(attr)
+                if isinstance(actual, Unknown):
+                    return None
+                observed[attr] = actual
+                key = resource.get(key_attr)
+                if isinstance(key, Unknown):
+                    return None
+                observed[key_attr] = key
+                if not isinstance(key, str) or key not in mapping:
+                    observed[label] = None
+                    return False
+                expected = observed[label] = mapping[key]
+                return compare(actual, expected, evaluation_date)
+
+            return by_lookup
+        expected = self.value
+
+        def fixed(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+            actual = resource.get(attr)
+            if isinstance(actual, Unknown):
+                return None
+            observed[attr] = actual
+            return bool(func(actual, expected, evaluation_date) if dated else func(actual, expected))
+
+        return fixed
+
     def attributes(self) -> set[str]:
         if isinstance(self.value, AttrRef):
             return {self.attr, self.value.path}
@@ -240,6 +308,21 @@ class _Junction(Condition):
 
         return junction
 
+    def _known(self) -> KnownEvaluator | None:
+        items = tuple(i.known for i in self.items)
+        if any(item is None for item in items):
+            return None
+        decisive = self.decisive
+
+        def junction(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+            for item in items:
+                result = item(resource, observed, evaluation_date)  # type: ignore[misc]
+                if result is None or result is decisive:
+                    return result
+            return not decisive
+
+        return junction
+
     def attributes(self) -> set[str]:
         return set().union(*(i.attributes() for i in self.items))
 
@@ -278,6 +361,17 @@ class NotOf(Condition):
 
         def negation(resource: Resource, trace: Trace) -> bool | None:
             result = item(resource, trace)
+            return None if result is None else not result
+
+        return negation
+
+    def _known(self) -> KnownEvaluator | None:
+        item = self.item.known
+        if item is None:
+            return None
+
+        def negation(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+            result = item(resource, observed, evaluation_date)
             return None if result is None else not result
 
         return negation

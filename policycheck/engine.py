@@ -68,7 +68,7 @@ def _judge(rule: Rule) -> Judge:
     holds = f"{require.describe()} holds"
     expected = f"expected {require.describe()}; observed "
 
-    def judge(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
+    def traced(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
         trace = Trace(evaluation_date)
         if scope is not None:
             in_scope = scope(resource, trace)
@@ -82,23 +82,61 @@ def _judge(rule: Rule) -> Judge:
         if outcome is False:
             # what was unknown still shows: a fail may rest on a known bound of an unknown value
             partly = f"; {_unknown_text(trace)}" if trace.unknown else ""
-            return _FAIL, f"{expected}{_observed_text(trace)}{partly}", trace.observed
+            return _FAIL, f"{expected}{_observed_text(trace.observed)}{partly}", trace.observed
         return _ERROR, _unknown_text(trace), trace.observed
+
+    known_scope = rule.when.known if rule.when is not None else None
+    known_check = require.known
+    if known_check is None or (rule.when is not None and known_scope is None):
+        return traced
+
+    def judge(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
+        """As ``traced`` while every value read is known (no trace needed); ``traced`` from the first unknown."""
+        observed: dict[str, Any] = {}
+        if known_scope is not None:
+            in_scope = known_scope(resource, observed, evaluation_date)
+            if in_scope is None:
+                return traced(resource, evaluation_date)
+            if in_scope is False:
+                return None
+        outcome = known_check(resource, observed, evaluation_date)
+        if outcome is True:
+            return _PASS, holds, observed
+        if outcome is False:
+            return _FAIL, f"{expected}{_observed_text(observed)}", observed
+        return traced(resource, evaluation_date)
 
     if scope is not None or not isinstance(require, Leaf) or isinstance(require.value, DYNAMIC):
         return judge
-    # the most common rule, one attribute compared with a fixed value, without a trace while the value is known
+    # the most common rule, one attribute compared with a fixed value, without a trace while the value is known;
+    # a fleet repeats its values (true, 14.7.1, DE), so the verdict and message of each are made once
     attr, value, func, dated = require.attr, require.value, require.operator.func, require.operator.dated
+    verdicts: dict[type, dict[Any, tuple[Result, str]]] = {} if dated else {str: {}, int: {}, bool: {}}
 
     def single(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
         actual = resource.get(attr)
+        known = verdicts.get(actual.__class__)  # by exact type: True == 1, yet they print differently
+        if known is not None:
+            verdict = known.get(actual)
+            if verdict is None:
+                verdict = (_PASS, holds) if func(actual, value) else (_FAIL, f"{expected}{attr}={_short(actual)}")
+                if len(known) >= _VERDICTS_KEPT:
+                    known.clear()
+                known[actual] = verdict
+            return verdict[0], verdict[1], {attr: actual}
         if isinstance(actual, Unknown):
-            return judge(resource, evaluation_date)
+            if actual.lower is None and actual.upper is None:  # what the trace would say: only why it is unknown
+                return _ERROR, f"{attr} unknown: {actual.reason}", {}
+            return traced(resource, evaluation_date)
         if func(actual, value, evaluation_date) if dated else func(actual, value):
             return _PASS, holds, {attr: actual}
         return _FAIL, f"{expected}{attr}={_short(actual)}", {attr: actual}
 
     return single
+
+
+#: Distinct values whose verdict one rule remembers; it starts over when full.
+_VERDICTS_KEPT = 1024
 
 
 _PASS, _FAIL, _ERROR = Result.PASS, Result.FAIL, Result.ERROR
@@ -196,10 +234,10 @@ def evaluate(
         yield from findings
 
 
-def _observed_text(trace: Trace) -> str:
-    if not trace.observed:
+def _observed_text(observed: dict[str, Any]) -> str:
+    if not observed:
         return "nothing"
-    return ", ".join(f"{path}={_short(value)}" for path, value in trace.observed.items())
+    return ", ".join(f"{path}={_short(value)}" for path, value in observed.items())
 
 
 def _unknown_text(trace: Trace) -> str:
