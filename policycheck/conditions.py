@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
-from .model import Resource, Unknown
+from .model import Resource, Unknown, reader
 from .operators import Operator, decide_bounded
 
 __all__ = ["COMBINATORS", "AllOf", "AnyOf", "AttrRef", "Condition", "Evaluator", "KnownEvaluator", "Leaf",
@@ -188,9 +188,10 @@ class Leaf(Condition):
         if isinstance(self.value, DYNAMIC):
             return self.evaluate
         attr, operator, expected, func = self.attr, self.operator, self.value, self.operator.func
+        read = reader(attr)
 
         def leaf(resource: Resource, trace: Trace) -> bool | None:
-            actual = resource.get(attr)
+            actual = read(resource, attr)
             if isinstance(actual, Unknown):  # a known bound may still settle it (a lock delay of at least 10 > 5)
                 trace.unknown[attr] = actual.reason
                 if actual.lower is None and actual.upper is None:
@@ -200,7 +201,7 @@ class Leaf(Condition):
             return bool(func(actual, expected))
 
         def dated_leaf(resource: Resource, trace: Trace) -> bool | None:
-            actual = resource.get(attr)
+            actual = read(resource, attr)
             if isinstance(actual, Unknown):
                 trace.unknown[attr] = actual.reason
                 if actual.lower is None and actual.upper is None:
@@ -213,6 +214,7 @@ class Leaf(Condition):
 
     def _known(self) -> KnownEvaluator | None:
         attr, func, dated, dynamic = self.attr, self.operator.func, self.operator.dated, self.value
+        read = reader(attr)
 
         def compare(actual: Any, expected: Any, evaluation_date: dt.date) -> bool:
             return bool(func(actual, expected, evaluation_date) if dated else func(actual, expected))
@@ -221,7 +223,7 @@ class Leaf(Condition):
             other = dynamic.path
 
             def by_attribute(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
-                actual = resource.get(attr)
+                actual = read(resource, attr)
                 if isinstance(actual, Unknown):
                     return None
                 observed[attr] = actual
@@ -236,7 +238,7 @@ class Leaf(Condition):
             key_attr, mapping, label = dynamic.key, dynamic.mapping, str(dynamic)
 
             def by_lookup(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
-                actual = resource.get(attr)
+                actual = read(resource, attr)
                 if isinstance(actual, Unknown):
                     return None
                 observed[attr] = actual
@@ -254,7 +256,7 @@ class Leaf(Condition):
         expected = self.value
 
         def fixed(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
-            actual = resource.get(attr)
+            actual = read(resource, attr)
             if isinstance(actual, Unknown):
                 return None
             observed[attr] = actual

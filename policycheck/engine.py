@@ -16,7 +16,7 @@ from typing import Any
 from .concurrency import map_bounded
 from .conditions import DYNAMIC, Leaf, Trace
 from .deadline import Deadline
-from .model import Finding, Resource, Result, Unknown
+from .model import Finding, Resource, Result, Unknown, reader
 from .policy import Rule
 from .run_settings import DEFAULT_WORKERS
 from .waivers import WaiverBook
@@ -111,10 +111,11 @@ def _judge(rule: Rule) -> Judge:
     # the most common rule, one attribute compared with a fixed value, without a trace while the value is known;
     # a fleet repeats its values (true, 14.7.1, DE), so the verdict and message of each are made once
     attr, value, func, dated = require.attr, require.value, require.operator.func, require.operator.dated
+    read = reader(attr)
     verdicts: dict[type, dict[Any, tuple[Result, str]]] = {} if dated else {str: {}, int: {}, bool: {}}
 
     def single(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
-        actual = resource.get(attr)
+        actual = read(resource, attr)
         known = verdicts.get(actual.__class__)  # by exact type: True == 1, yet they print differently
         if known is not None:
             verdict = known.get(actual)
@@ -164,6 +165,7 @@ def _findings(judged: list[tuple[Rule, Judge]], resource: Resource, evaluation_d
     findings: list[Finding] = []
     ref = resource.ref()  # one per resource, shared by its findings
     unobservable = resource.unobservable
+    book = waivers if waivers is not None and waivers.active else None  # no active waiver: none can match
     for rule, judge in judged:
         if unobservable:
             skipped = unobservable_reason(rule, resource)
@@ -178,8 +180,8 @@ def _findings(judged: list[tuple[Rule, Judge]], resource: Resource, evaluation_d
         if outcome is None:
             continue
         result, message, observed = outcome
-        if waivers and result is not _PASS:
-            waiver = waivers.find(rule.id, resource)
+        if book is not None and result is not _PASS:
+            waiver = book.find(rule.id, resource)
             if waiver is not None:
                 findings.append(Finding(rule.id, rule.severity, ref, Result.WAIVED,
                                         f"waived ({result.value}): {message}", observed, waiver.ref()))

@@ -27,6 +27,7 @@ __all__ = [
     "Unknown",
     "WaiverRef",
     "fingerprint",
+    "reader",
 ]
 
 
@@ -144,12 +145,20 @@ class Resource:
         source: SourceLocation | None = None,
     ):
         # the sanitising boundary (policycheck.clean): nothing that reaches a writer holds control characters
-        self.type = clean_text(type)
-        self.id = clean_text(id)
-        self.name = clean_text(name)
-        self.provider = clean_text(provider)
-        self.account = clean_text(account)
-        self.region = clean_text(region)
+        try:
+            text = type + id + name + provider + account + region
+        except TypeError:
+            text = ""  # not all text: clean_text below says so
+        if text and text.isascii() and text.isprintable():  # the common case: all six safe, checked at once
+            self.type, self.id, self.name, self.provider, self.account, self.region = (
+                type, id, name, provider, account, region)
+        else:
+            self.type = clean_text(type)
+            self.id = clean_text(id)
+            self.name = clean_text(name)
+            self.provider = clean_text(provider)
+            self.account = clean_text(account)
+            self.region = clean_text(region)
         self.tags: dict[str, str] | None = clean_mapping(tags) if tags is not None else None
         self._values: dict[str, Any] = clean_mapping(attributes) if attributes else {}
         self._unknown: dict[str, str] = clean_mapping(unknown) if unknown else {}  # attribute -> reason
@@ -168,6 +177,10 @@ class Resource:
             return getattr(self, path)
         if path.startswith("tags."):
             return self._tag(path[5:])
+        return self.attribute(path)
+
+    def attribute(self, path: str) -> Any:
+        """:meth:`get` of a path that is neither a field (``region``) nor a tag (``tags.KEY``); see :func:`reader`."""
         if path in self._unknown:
             return Unknown(self._unknown[path], *self._bounds.get(path, (None, None)))
         values = self._values
@@ -243,6 +256,12 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"Resource({self.type} {self.id})"
+
+
+def reader(path: str) -> Callable[[Resource, str], Any]:
+    """What reads ``path`` from a resource: :meth:`Resource.attribute` when it names an attribute (skipping the
+    tests for fields and tags on every read), else :meth:`Resource.get`. For code that reads one path often."""
+    return Resource.get if path in _FIELDS or path.startswith("tags.") else Resource.attribute
 
 
 def _core_group(path: str) -> str:
