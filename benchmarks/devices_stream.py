@@ -119,6 +119,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--format", choices=("policycheck-csv", "intune-csv"), default="policycheck-csv")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="shards read in parallel")
+    parser.add_argument("--policy", help="a policy file or built-in pack instead of the home-office rules, e.g. "
+                        "gdpr-customer-service (what 'policycheck scan' runs by default)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
     rng = random.Random(5)
@@ -131,7 +133,7 @@ def main() -> int:
     size = inventory.stat().st_size / 2**20
     print(f"generated {args.rows:,} rows ({size:,.0f} MiB, {args.format}) in {time.perf_counter() - started:.1f} s")
 
-    jobs = [(args.format, str(inventory), str(register), str(rules), args.rows, i, args.processes)
+    jobs = [(args.format, str(inventory), str(register), args.policy or str(rules), args.rows, i, args.processes)
             for i in range(args.processes)]
     started = time.perf_counter()
     if args.processes == 1:
