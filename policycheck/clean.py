@@ -55,16 +55,24 @@ def clean_value(value: Any) -> Any:
     return value
 
 
+#: Keys found safe: attribute names recur on every resource, so each is checked once (up to a bound).
+_SAFE_KEYS: set[str] = set()
+_SAFE_KEYS_KEPT = 4096
+
+
 def clean_mapping(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
     """A new dict of ``mapping`` with every string in it cleaned (as :func:`clean_value`).
 
     The hot path of every resource: a flat mapping of safe text keys to plain values or safe text is
     checked in one loop and copied as it is.
     """
-    plain = _PLAIN
+    plain, safe_keys = _PLAIN, _SAFE_KEYS
     for key, value in mapping.items():
-        if key.__class__ is not str or not (key.isascii() and key.isprintable()):
-            break
+        if key not in safe_keys:
+            if key.__class__ is not str or not (key.isascii() and key.isprintable()):
+                break
+            if len(safe_keys) < _SAFE_KEYS_KEPT:
+                safe_keys.add(key)
         kind = value.__class__
         if kind not in plain and not (kind is str and value.isascii() and value.isprintable()):
             break
