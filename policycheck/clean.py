@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["REPLACEMENT", "clean_text", "clean_value"]
+__all__ = ["REPLACEMENT", "clean_mapping", "clean_text", "clean_value"]
 
 #: What stands in for a lone surrogate, a control character or a bidi override: visible, never silent.
 REPLACEMENT = "\ufffd"
@@ -53,3 +53,29 @@ def clean_value(value: Any) -> Any:
     if isinstance(value, str):  # a str subclass
         return clean_text(value)
     return value
+
+
+#: Keys found safe: attribute names recur on every resource, so each is checked once (up to a bound).
+_SAFE_KEYS: set[str] = set()
+_SAFE_KEYS_KEPT = 4096
+
+
+def clean_mapping(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A new dict of ``mapping`` with every string in it cleaned (as :func:`clean_value`).
+
+    The hot path of every resource: a flat mapping of safe text keys to plain values or safe text is
+    checked in one loop and copied as it is.
+    """
+    plain, safe_keys = _PLAIN, _SAFE_KEYS
+    for key, value in mapping.items():
+        if key not in safe_keys:
+            if key.__class__ is not str or not (key.isascii() and key.isprintable()):
+                break
+            if len(safe_keys) < _SAFE_KEYS_KEPT:
+                safe_keys.add(key)
+        kind = value.__class__
+        if kind not in plain and not (kind is str and value.isascii() and value.isprintable()):
+            break
+    else:
+        return dict(mapping)
+    return {clean_value(k): clean_value(v) for k, v in mapping.items()}

@@ -3,6 +3,12 @@
 Evaluation is three-valued: True, False, or None when an attribute the outcome depends on is
 unknown. ``all`` is False as soon as one child is False (and stops reading further
 attributes, so lazy providers fetch less), ``any`` is True as soon as one child is True.
+
+Every condition also has a :attr:`Condition.compiled` form: the same evaluation as one closure,
+built once per condition, with what ``evaluate`` decides on each call (is the value dynamic, which
+operator function, is it dated) decided once. The engine runs it for every resource, after trying
+the :attr:`Condition.known` form: the same evaluation for the common case that every value read is
+known, which only collects the values read and gives up (None) at the first unknown one.
 """
 
 from __future__ import annotations
@@ -10,22 +16,41 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
-from .model import Resource, Unknown
+from .model import Resource, Unknown, reader
 from .operators import Operator, decide_bounded
 
-__all__ = ["COMBINATORS", "AllOf", "AnyOf", "AttrRef", "Condition", "Leaf", "Lookup", "NotOf", "Trace"]
+__all__ = ["COMBINATORS", "AllOf", "AnyOf", "AttrRef", "Condition", "Evaluator", "KnownEvaluator", "Leaf",
+           "Lookup", "NotOf", "Trace"]
 
 
-@dataclass
 class Trace:
-    """One evaluation: the date it is made as of, the values it read and why unknown ones are unknown."""
+    """One evaluation: the date it is made as of, the values it read and why unknown ones are unknown.
 
-    evaluation_date: dt.date
-    observed: dict[str, Any] = field(default_factory=dict)
-    unknown: dict[str, str] = field(default_factory=dict)
+    One is made per rule and resource, so it is a plain slotted class (no dataclass machinery).
+    """
+
+    __slots__ = ("evaluation_date", "observed", "unknown")
+
+    def __init__(self, evaluation_date: dt.date, observed: dict[str, Any] | None = None,
+                 unknown: dict[str, str] | None = None):
+        self.evaluation_date = evaluation_date
+        self.observed: dict[str, Any] = {} if observed is None else observed
+        self.unknown: dict[str, str] = {} if unknown is None else unknown
+
+    def __repr__(self) -> str:
+        return f"Trace({self.evaluation_date!r}, observed={self.observed!r}, unknown={self.unknown!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return (self.evaluation_date, self.observed, self.unknown) == (other.evaluation_date, other.observed,
+                                                                       other.unknown)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
 
     def read(self, resource: Resource, path: str) -> Any:
         """``resource.get(path)``, remembering the value (or why it is unknown) for the finding."""
@@ -41,12 +66,40 @@ class Trace:
             self.observed[label] = value
 
 
+#: A compiled condition: ``evaluate`` as one closure (see :attr:`Condition.compiled`).
+Evaluator = Callable[[Resource, Trace], "bool | None"]
+#: A condition for known values (see :attr:`Condition.known`): resource, the values read so far (filled in as
+#: a trace would, in reading order), the evaluation date -> True, False, or None when it met an unknown value.
+KnownEvaluator = Callable[[Resource, dict[str, Any], dt.date], "bool | None"]
+
+
 class Condition:
-    """Base of the condition tree: subclasses implement ``evaluate``, ``attributes`` and ``_describe``."""
+    """Base of the condition tree: subclasses implement ``evaluate``, ``attributes`` and ``_describe``
+    (and may implement ``_compile``)."""
 
     def evaluate(self, resource: Resource, trace: Trace) -> bool | None:
         """True, False, or None when an unknown attribute decides the outcome."""
         raise NotImplementedError
+
+    @cached_property
+    def compiled(self) -> Evaluator:
+        """``evaluate`` as one closure, built on first use (a frozen dataclass still caches in its ``__dict__``)."""
+        return self._compile()
+
+    def _compile(self) -> Evaluator:
+        return self.evaluate
+
+    @cached_property
+    def known(self) -> KnownEvaluator | None:
+        """The evaluation when every value read is known, or None for a condition without this form.
+
+        It gives the outcome ``evaluate`` gives and records the values in the order a trace does; at the
+        first unknown value it returns None, and the caller evaluates again with a trace (reads are idempotent).
+        """
+        return self._known()
+
+    def _known(self) -> KnownEvaluator | None:
+        return None
 
     def attributes(self) -> set[str]:
         """Every attribute path this condition may read."""
@@ -131,6 +184,86 @@ class Leaf(Condition):
             return False
         return self.operator.apply(actual, expected, trace.evaluation_date)
 
+    def _compile(self) -> Evaluator:
+        if isinstance(self.value, DYNAMIC):
+            return self.evaluate
+        attr, operator, expected, func = self.attr, self.operator, self.value, self.operator.func
+        read = reader(attr)
+
+        def leaf(resource: Resource, trace: Trace) -> bool | None:
+            actual = read(resource, attr)
+            if isinstance(actual, Unknown):  # a known bound may still settle it (a lock delay of at least 10 > 5)
+                trace.unknown[attr] = actual.reason
+                if actual.lower is None and actual.upper is None:
+                    return None
+                return decide_bounded(operator, actual.lower, actual.upper, expected)
+            trace.observed[attr] = actual
+            return bool(func(actual, expected))
+
+        def dated_leaf(resource: Resource, trace: Trace) -> bool | None:
+            actual = read(resource, attr)
+            if isinstance(actual, Unknown):
+                trace.unknown[attr] = actual.reason
+                if actual.lower is None and actual.upper is None:
+                    return None
+                return decide_bounded(operator, actual.lower, actual.upper, expected)
+            trace.observed[attr] = actual
+            return bool(func(actual, expected, trace.evaluation_date))
+
+        return dated_leaf if operator.dated else leaf
+
+    def _known(self) -> KnownEvaluator | None:
+        attr, func, dated, dynamic = self.attr, self.operator.func, self.operator.dated, self.value
+        read = reader(attr)
+
+        def compare(actual: Any, expected: Any, evaluation_date: dt.date) -> bool:
+            return bool(func(actual, expected, evaluation_date) if dated else func(actual, expected))
+
+        if isinstance(dynamic, AttrRef):
+            other = dynamic.path
+
+            def by_attribute(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+                actual = read(resource, attr)
+                if isinstance(actual, Unknown):
+                    return None
+                observed[attr] = actual
+                expected = resource.get(other)
+                if isinstance(expected, Unknown):
+                    return None
+                observed[other] = expected
+                return compare(actual, expected, evaluation_date)
+
+            return by_attribute
+        if isinstance(dynamic, Lookup):
+            key_attr, mapping, label = dynamic.key, dynamic.mapping, str(dynamic)
+
+            def by_lookup(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+                actual = read(resource, attr)
+                if isinstance(actual, Unknown):
+                    return None
+                observed[attr] = actual
+                key = resource.get(key_attr)
+                if isinstance(key, Unknown):
+                    return None
+                observed[key_attr] = key
+                if not isinstance(key, str) or key not in mapping:
+                    observed[label] = None
+                    return False
+                expected = observed[label] = mapping[key]
+                return compare(actual, expected, evaluation_date)
+
+            return by_lookup
+        expected = self.value
+
+        def fixed(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+            actual = read(resource, attr)
+            if isinstance(actual, Unknown):
+                return None
+            observed[attr] = actual
+            return bool(func(actual, expected, evaluation_date) if dated else func(actual, expected))
+
+        return fixed
+
     def attributes(self) -> set[str]:
         if isinstance(self.value, AttrRef):
             return {self.attr, self.value.path}
@@ -161,6 +294,36 @@ class _Junction(Condition):
             if result is None:
                 outcome = None
         return outcome
+
+    def _compile(self) -> Evaluator:
+        items, decisive = tuple(i.compiled for i in self.items), self.decisive
+
+        def junction(resource: Resource, trace: Trace) -> bool | None:
+            outcome: bool | None = not decisive
+            for item in items:
+                result = item(resource, trace)
+                if result is decisive:
+                    return result
+                if result is None:
+                    outcome = None
+            return outcome
+
+        return junction
+
+    def _known(self) -> KnownEvaluator | None:
+        items = tuple(i.known for i in self.items)
+        if any(item is None for item in items):
+            return None
+        decisive = self.decisive
+
+        def junction(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+            for item in items:
+                result = item(resource, observed, evaluation_date)  # type: ignore[misc]
+                if result is None or result is decisive:
+                    return result
+            return not decisive
+
+        return junction
 
     def attributes(self) -> set[str]:
         return set().union(*(i.attributes() for i in self.items))
@@ -194,6 +357,26 @@ class NotOf(Condition):
     def evaluate(self, resource: Resource, trace: Trace) -> bool | None:
         result = self.item.evaluate(resource, trace)
         return None if result is None else not result
+
+    def _compile(self) -> Evaluator:
+        item = self.item.compiled
+
+        def negation(resource: Resource, trace: Trace) -> bool | None:
+            result = item(resource, trace)
+            return None if result is None else not result
+
+        return negation
+
+    def _known(self) -> KnownEvaluator | None:
+        item = self.item.known
+        if item is None:
+            return None
+
+        def negation(resource: Resource, observed: dict[str, Any], evaluation_date: dt.date) -> bool | None:
+            result = item(resource, observed, evaluation_date)
+            return None if result is None else not result
+
+        return negation
 
     def attributes(self) -> set[str]:
         return self.item.attributes()

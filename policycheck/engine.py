@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .concurrency import Deadlines, map_bounded
-from .conditions import Trace
+from .conditions import DYNAMIC, Leaf, Trace
 from .deadline import Deadline
-from .model import Finding, Resource, Result
+from .model import Finding, Resource, Result, Unknown, reader
 from .policy import Rule
 from .run_settings import DEFAULT_WORKERS
 from .waivers import WaiverBook
 
-__all__ = ["DEFAULT_WORKERS", "OnSkip", "evaluate", "evaluate_resource", "evaluate_rule", "rules_by_type",
-           "timed_out", "unobservable_reason"]
+__all__ = ["DEFAULT_WORKERS", "Judge", "OnSkip", "Outcome", "evaluate", "evaluate_resource", "evaluate_rule",
+           "judge_of", "rules_by_type", "timed_out", "unobservable_reason"]
 
 
 #: Called (from worker threads) when a rule is skipped for a resource: rule, resource, why.
@@ -38,25 +38,109 @@ def rules_by_type(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
     return dict(table)
 
 
-def evaluate_rule(rule: Rule, resource: Resource, evaluation_date: dt.date
-                  ) -> tuple[Result, str, dict[str, Any]] | None:
+#: What one rule says about one resource: its result, the message and the values it read.
+Outcome = tuple[Result, str, dict[str, Any]]
+#: A rule compiled for the engine: resource and evaluation date -> its outcome, None when out of scope.
+Judge = Callable[[Resource, dt.date], "Outcome | None"]
+
+
+def evaluate_rule(rule: Rule, resource: Resource, evaluation_date: dt.date) -> Outcome | None:
     """Outcome of one rule on one resource as of ``evaluation_date``; None when the resource is out of scope."""
-    trace = Trace(evaluation_date)
-    if rule.when is not None:
-        in_scope = rule.when.evaluate(resource, trace)
-        if in_scope is False:
-            return None
-        if in_scope is None:
-            return Result.ERROR, "scope cannot be decided: " + _unknown_text(trace), trace.observed
-    outcome = rule.require.evaluate(resource, trace)
-    if outcome is True:
-        return Result.PASS, f"{rule.require.describe()} holds", trace.observed
-    if outcome is False:
-        # what was unknown still shows: a fail may rest on a known bound of an unknown value
-        partly = f"; {_unknown_text(trace)}" if trace.unknown else ""
-        return Result.FAIL, f"expected {rule.require.describe()}; observed {_observed_text(trace)}{partly}", \
-            trace.observed
-    return Result.ERROR, _unknown_text(trace), trace.observed
+    return judge_of(rule)(resource, evaluation_date)
+
+
+def judge_of(rule: Rule) -> Judge:
+    """The rule as one function (see :func:`evaluate_rule`), built once per rule.
+
+    Cached on the frozen rule as :meth:`Condition.describe` caches its text: the conditions are compiled
+    once (:attr:`Condition.compiled`) and the messages that do not depend on the resource are made once.
+    """
+    judge = rule.__dict__.get("_judge")
+    if judge is None:
+        judge = rule.__dict__["_judge"] = _judge(rule)
+    return judge
+
+
+def _judge(rule: Rule) -> Judge:
+    scope = rule.when.compiled if rule.when is not None else None
+    require = rule.require
+    check = require.compiled
+    holds = f"{require.describe()} holds"
+    expected = f"expected {require.describe()}; observed "
+
+    def traced(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
+        trace = Trace(evaluation_date)
+        if scope is not None:
+            in_scope = scope(resource, trace)
+            if in_scope is False:
+                return None
+            if in_scope is None:
+                return _ERROR, "scope cannot be decided: " + _unknown_text(trace), trace.observed
+        outcome = check(resource, trace)
+        if outcome is True:
+            return _PASS, holds, trace.observed
+        if outcome is False:
+            # what was unknown still shows: a fail may rest on a known bound of an unknown value
+            partly = f"; {_unknown_text(trace)}" if trace.unknown else ""
+            return _FAIL, f"{expected}{_observed_text(trace.observed)}{partly}", trace.observed
+        return _ERROR, _unknown_text(trace), trace.observed
+
+    known_scope = rule.when.known if rule.when is not None else None
+    known_check = require.known
+    if known_check is None or (rule.when is not None and known_scope is None):
+        return traced
+
+    def judge(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
+        """As ``traced`` while every value read is known (no trace needed); ``traced`` from the first unknown."""
+        observed: dict[str, Any] = {}
+        if known_scope is not None:
+            in_scope = known_scope(resource, observed, evaluation_date)
+            if in_scope is None:
+                return traced(resource, evaluation_date)
+            if in_scope is False:
+                return None
+        outcome = known_check(resource, observed, evaluation_date)
+        if outcome is True:
+            return _PASS, holds, observed
+        if outcome is False:
+            return _FAIL, f"{expected}{_observed_text(observed)}", observed
+        return traced(resource, evaluation_date)
+
+    if scope is not None or not isinstance(require, Leaf) or isinstance(require.value, DYNAMIC):
+        return judge
+    # the most common rule, one attribute compared with a fixed value, without a trace while the value is known;
+    # a fleet repeats its values (true, 14.7.1, DE), so the verdict and message of each are made once
+    attr, value, func, dated = require.attr, require.value, require.operator.func, require.operator.dated
+    read = reader(attr)
+    verdicts: dict[type, dict[Any, tuple[Result, str]]] = {} if dated else {str: {}, int: {}, bool: {}}
+
+    def single(resource: Resource, evaluation_date: dt.date) -> Outcome | None:
+        actual = read(resource, attr)
+        known = verdicts.get(actual.__class__)  # by exact type: True == 1, yet they print differently
+        if known is not None:
+            verdict = known.get(actual)
+            if verdict is None:
+                verdict = (_PASS, holds) if func(actual, value) else (_FAIL, f"{expected}{attr}={_short(actual)}")
+                if len(known) >= _VERDICTS_KEPT:
+                    known.clear()
+                known[actual] = verdict
+            return verdict[0], verdict[1], {attr: actual}
+        if isinstance(actual, Unknown):
+            if actual.lower is None and actual.upper is None:  # what the trace would say: only why it is unknown
+                return _ERROR, f"{attr} unknown: {actual.reason}", {}
+            return traced(resource, evaluation_date)
+        if func(actual, value, evaluation_date) if dated else func(actual, value):
+            return _PASS, holds, {attr: actual}
+        return _FAIL, f"{expected}{attr}={_short(actual)}", {attr: actual}
+
+    return single
+
+
+#: Distinct values whose verdict one rule remembers; it starts over when full.
+_VERDICTS_KEPT = 1024
+
+
+_PASS, _FAIL, _ERROR = Result.PASS, Result.FAIL, Result.ERROR
 
 
 def unobservable_reason(rule: Rule, resource: Resource) -> str | None:
@@ -73,27 +157,36 @@ def evaluate_resource(rules: list[Rule], resource: Resource, evaluation_date: dt
 
     A rule reading an attribute the resource declares unobservable yields no finding; ``on_skip`` hears of it.
     """
+    return _findings([(rule, judge_of(rule)) for rule in rules], resource, evaluation_date, waivers, on_skip)
+
+
+def _findings(judged: list[tuple[Rule, Judge]], resource: Resource, evaluation_date: dt.date,
+              waivers: WaiverBook | None, on_skip: OnSkip | None) -> list[Finding]:
     findings: list[Finding] = []
     ref = resource.ref()  # one per resource, shared by its findings
-    for rule in rules:
-        skipped = unobservable_reason(rule, resource)
-        if skipped is not None:
-            if on_skip:
-                on_skip(rule, resource, skipped)
-            continue
+    unobservable = resource.unobservable
+    book = waivers if waivers is not None and waivers.active else None  # no active waiver: none can match
+    for rule, judge in judged:
+        if unobservable:
+            skipped = unobservable_reason(rule, resource)
+            if skipped is not None:
+                if on_skip:
+                    on_skip(rule, resource, skipped)
+                continue
         try:
-            outcome = evaluate_rule(rule, resource, evaluation_date)
+            outcome = judge(resource, evaluation_date)
         except Exception as exc:  # fail closed on anything unexpected
-            outcome = Result.ERROR, f"internal error while evaluating: {type(exc).__name__}: {exc}", {}
+            outcome = _ERROR, f"internal error while evaluating: {type(exc).__name__}: {exc}", {}
         if outcome is None:
             continue
         result, message, observed = outcome
-        waiver = waivers.find(rule.id, resource) if waivers and result is not Result.PASS else None
-        if waiver is not None:
-            message = f"waived ({result.value}): {message}"
-            result = Result.WAIVED
-        findings.append(Finding(rule.id, rule.severity, ref, result, message, observed,
-                                waiver.ref() if waiver else None))
+        if book is not None and result is not _PASS:
+            waiver = book.find(rule.id, resource)
+            if waiver is not None:
+                findings.append(Finding(rule.id, rule.severity, ref, Result.WAIVED,
+                                        f"waived ({result.value}): {message}", observed, waiver.ref()))
+                continue
+        findings.append(Finding(rule.id, rule.severity, ref, result, message, observed))
     return findings
 
 
@@ -138,6 +231,7 @@ def evaluate(
     """
     deadline_of = deadline if callable(deadline) else lambda resource: deadline
     table = rules_by_type(rules)
+    judged = {type_name: [(rule, judge_of(rule)) for rule in typed] for type_name, typed in table.items()}
 
     def targeted() -> Iterator[Resource]:
         for resource in resources:
@@ -147,7 +241,7 @@ def evaluate(
                 yield resource
 
     def findings_of(resource: Resource) -> list[Finding]:
-        return evaluate_resource(table[resource.type], resource, evaluation_date, waivers, on_skip)
+        return _findings(judged[resource.type], resource, evaluation_date, waivers, on_skip)
 
     def late(resource: Resource) -> list[Finding]:
         limit = deadline_of(resource)
@@ -158,10 +252,10 @@ def evaluate(
         yield from findings
 
 
-def _observed_text(trace: Trace) -> str:
-    if not trace.observed:
+def _observed_text(observed: dict[str, Any]) -> str:
+    if not observed:
         return "nothing"
-    return ", ".join(f"{path}={_short(value)}" for path, value in trace.observed.items())
+    return ", ".join(f"{path}={_short(value)}" for path, value in observed.items())
 
 
 def _unknown_text(trace: Trace) -> str:

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from .attributes import UNSUPPLIED
-from .clean import clean_text, clean_value
+from .clean import clean_mapping, clean_text, clean_value
 from .errors import CollectionError
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Unknown",
     "WaiverRef",
     "fingerprint",
+    "reader",
 ]
 
 
@@ -144,22 +145,30 @@ class Resource:
         source: SourceLocation | None = None,
     ):
         # the sanitising boundary (policycheck.clean): nothing that reaches a writer holds control characters
-        self.type = clean_text(type)
-        self.id = clean_text(id)
-        self.name = clean_text(name)
-        self.provider = clean_text(provider)
-        self.account = clean_text(account)
-        self.region = clean_text(region)
-        self.tags: dict[str, str] | None = clean_value(dict(tags)) if tags is not None else None
-        self._values: dict[str, Any] = clean_value(dict(attributes or {}))
-        self._unknown: dict[str, str] = clean_value(dict(unknown or {}))  # attribute -> reason
+        try:
+            text = type + id + name + provider + account + region
+        except TypeError:
+            text = ""  # not all text: clean_text below says so
+        if text and text.isascii() and text.isprintable():  # the common case: all six safe, checked at once
+            self.type, self.id, self.name, self.provider, self.account, self.region = (
+                type, id, name, provider, account, region)
+        else:
+            self.type = clean_text(type)
+            self.id = clean_text(id)
+            self.name = clean_text(name)
+            self.provider = clean_text(provider)
+            self.account = clean_text(account)
+            self.region = clean_text(region)
+        self.tags: dict[str, str] | None = clean_mapping(tags) if tags is not None else None
+        self._values: dict[str, Any] = clean_mapping(attributes) if attributes else {}
+        self._unknown: dict[str, str] = clean_mapping(unknown) if unknown else {}  # attribute -> reason
         self._failed: dict[str, str] = {}  # collection group -> reason
         self._fetchers: dict[str, GroupFetcher] = dict(fetchers or {})
         self._group_of = group_of or _core_group
         self._lock = threading.Lock() if self._fetchers else None
         self._absent = absent  # when set, an attribute never supplied is Unknown for this reason
         self._bounds = dict(bounds or {})  # unknown attribute -> (lower, upper) still known about it
-        self.unobservable: dict[str, str] = clean_value(dict(unobservable or {}))
+        self.unobservable: dict[str, str] = clean_mapping(unobservable) if unobservable else {}
         self.source = source
 
     def get(self, path: str) -> Any:
@@ -168,19 +177,26 @@ class Resource:
             return getattr(self, path)
         if path.startswith("tags."):
             return self._tag(path[5:])
+        return self.attribute(path)
+
+    def attribute(self, path: str) -> Any:
+        """:meth:`get` of a path that is neither a field (``region``) nor a tag (``tags.KEY``); see :func:`reader`."""
         if path in self._unknown:
             return Unknown(self._unknown[path], *self._bounds.get(path, (None, None)))
-        if path not in self._values:
-            group = self._group_of(path)
-            self._load(group)
-            if group in self._failed:
-                return Unknown(self._failed[group])
-            if path in self._unknown:
-                return Unknown(self._unknown[path])
-            if self._absent is not None and path not in self._values:
-                return Unknown(self._absent)
-            if group == UNSUPPLIED and path not in self._values:
-                return Unknown(f"provider '{self.provider}' does not collect {path}")
+        values = self._values
+        if path in values:
+            return values[path]
+        # not collected yet, or never
+        group = self._group_of(path)
+        self._load(group)
+        if group in self._failed:
+            return Unknown(self._failed[group])
+        if path in self._unknown:
+            return Unknown(self._unknown[path])
+        if self._absent is not None and path not in self._values:
+            return Unknown(self._absent)
+        if group == UNSUPPLIED and path not in self._values:
+            return Unknown(f"provider '{self.provider}' does not collect {path}")
         return self._values.get(path)
 
     def _tag(self, key: str) -> Any:
@@ -242,6 +258,12 @@ class Resource:
         return f"Resource({self.type} {self.id})"
 
 
+def reader(path: str) -> Callable[[Resource, str], Any]:
+    """What reads ``path`` from a resource: :meth:`Resource.attribute` when it names an attribute (skipping the
+    tests for fields and tags on every read), else :meth:`Resource.get`. For code that reads one path often."""
+    return Resource.get if path in _FIELDS or path.startswith("tags.") else Resource.attribute
+
+
 def _core_group(path: str) -> str:
     return "core"
 
@@ -281,7 +303,7 @@ class WaiverRef:
         return f"{self.reason} (waiver {self.id}, approved by {self.approver}, expires {self.expires})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Finding:
     """The outcome of one rule on one resource."""
 
@@ -293,8 +315,17 @@ class Finding:
     observed: Mapping[str, Any] = field(default_factory=dict)
     waiver: WaiverRef | None = None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "message", clean_text(self.message))
+    def __init__(self, rule_id: str, severity: Severity, resource: ResourceRef, result: Result, message: str,
+                 observed: Mapping[str, Any] | None = None, waiver: WaiverRef | None = None):
+        # written by hand: one is made per rule and resource, and the generated frozen __init__ costs twice as much
+        fields_ = self.__dict__
+        fields_["rule_id"] = rule_id
+        fields_["severity"] = severity
+        fields_["resource"] = resource
+        fields_["result"] = result
+        fields_["message"] = message if message.isascii() and message.isprintable() else clean_text(message)
+        fields_["observed"] = {} if observed is None else observed
+        fields_["waiver"] = waiver
 
     @cached_property
     def fingerprint(self) -> str:

@@ -84,8 +84,13 @@ def _comparable(value: Any) -> Any:
     return None
 
 
+_NUMBERS: frozenset[Any] = frozenset({int, float})  # exactly these (a bool is no number here)
+
+
 def _ordered(compare: Callable[[float, float], bool]) -> Callable[[Any, Any], bool]:
     def check(actual: Any, expected: Any) -> bool:
+        if actual.__class__ in _NUMBERS and expected.__class__ in _NUMBERS:  # the common case, as _comparable has it
+            return compare(actual, expected)
         left, right = _comparable(actual), _comparable(expected)
         if left is None or right is None or isinstance(left, bool):
             return False

@@ -92,14 +92,16 @@ class Pseudonymiser:
             return None
         if self._inner is None or self._outer is None:
             return value
-        cached = self._cache.get((kind, value))
-        if cached is not None:
-            return cached
+        repeating = kind in self.repeating
+        if repeating:
+            cached = self._cache.get((kind, value))
+            if cached is not None:
+                return cached
         inner, outer = self._inner.copy(), self._outer.copy()
         inner.update(_normal(kind, value).encode("utf-8"))
         outer.update(inner.digest())
         pseudonym = f"{kind}-{outer.hexdigest()[:16]}"
-        if kind in self.repeating:
+        if repeating:
             if len(self._cache) >= self.CACHE_SIZE:
                 self._cache.clear()
             self._cache[(kind, value)] = pseudonym

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -36,6 +36,7 @@ class Builder:
     as_of: date
     register: StaffRegister | None
     no_register_reason: str = "no staff register configured (devices.register or --register)"
+    _absent: dict[str, str] = field(default_factory=dict, repr=False)  # format -> why an attribute is unknown
 
     def resource(self, rec: DeviceRecord) -> Resource:
         p = self.pseudonym
@@ -53,10 +54,12 @@ class Builder:
         for raw_key, raw_value in rec.raw.items():
             values[f"raw.{rec.format}.{raw_key}"] = raw_value
         # a fact the inventory does not report at all is unknown, never a silent null a negated rule could pass on
+        absent = self._absent.get(rec.format)
+        if absent is None:
+            absent = self._absent[rec.format] = f"the {rec.format} inventory does not report it"
         return Resource(type=DEVICE_TYPE.name, id=f"{rec.format}:{ident}", name=name, provider=PROVIDER,
-                        account=rec.source, region="", tags={}, attributes=values, unknown=unknown,
-                        absent=f"the {rec.format} inventory does not report it",
-                        bounds={a: b for a, b in rec.bounds.items() if a in unknown})
+                        account=rec.source, region="", tags={}, attributes=values, unknown=unknown, absent=absent,
+                        bounds={a: b for a, b in rec.bounds.items() if a in unknown} if rec.bounds else None)
 
     def _join(self, rec: DeviceRecord, values: dict[str, Any], unknown: dict[str, str]) -> None:
         device_country = values.get("location.country")

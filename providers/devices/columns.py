@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .record import DeviceRecord
@@ -56,6 +57,11 @@ class Identity:
 
 
 _BLANK = frozenset(("", "null", "none", "n/a", "-", "--", "---"))
+_MISS = object()
+#: Parsed values a column may share between devices (nothing a later step could change in place).
+_IMMUTABLE = frozenset({bool, int, float, str, datetime})
+#: Distinct cells remembered per column; a column of unique cells (timestamps) starts over when it is full.
+_CELLS_KEPT = 1024
 
 
 def blank(value: Any) -> bool:
@@ -80,13 +86,14 @@ class CsvTable:
             return [(i, header.names[i]) for i in positions if i is not None]
 
         self.identity = [(name, find(names)) for name, names in identity.fields()]
-        self.columns: list[tuple[Column, tuple[int, str] | None, int | None, str | None]] = []
+        self.columns: list[tuple[Column, tuple[int, str] | None, int | None, str | None, dict[str, Any]]] = []
         for col in columns:
             found = find(col.names)
             where = found[0] if found else None
             loc = header.position(f"{where[1]}_loc") if (where and col.localised) else None
             missing = None if (where or col.optional) else f"{self.source}: the file has no '{col.names[0]}' column"
-            self.columns.append((col, where, loc, missing))
+            # cells repeat (a few OS versions, true/false, timeouts): each distinct cell is parsed once
+            self.columns.append((col, where, loc, missing, {}))
         self.absent = dict(not_reported or {})
 
     @property
@@ -110,7 +117,8 @@ class CsvTable:
                 if index < width and not blank(row[index]):
                     setattr(rec, name, row[index].strip())
                     break
-        for col, where, loc, missing in self.columns:
+        values = rec.values
+        for col, where, loc, missing, parsed in self.columns:
             if where is None:
                 if missing:
                     rec.problems[col.attr] = missing
@@ -120,12 +128,27 @@ class CsvTable:
                 rec.problems[col.attr] = f"{self.source} line {line}: missing column '{header_name}' (short row)"
                 continue
             value = row[index]
-            if col.raw is None and not (len(value) <= 8 and value.strip().casefold() in _BLANK):
-                try:  # the common case, inlined: a present value that parses
-                    rec.values[col.attr] = col.parse(value)
-                    continue
+            # the common case, inlined (as read_value does it): a present value that parses, or did before
+            known = parsed.get(value, _MISS)
+            raw = col.raw
+            if known is not _MISS:
+                values[col.attr] = known
+                if raw is not None:
+                    rec.raw[raw] = value.strip()
+                continue
+            if not (len(value) <= 8 and value.strip().casefold() in _BLANK):
+                if raw is not None:
+                    rec.raw[raw] = value.strip()
+                try:
+                    known = values[col.attr] = col.parse(value)
                 except (ValueError, TypeError):
                     pass
+                else:
+                    if known.__class__ in _IMMUTABLE:
+                        if len(parsed) >= _CELLS_KEPT:
+                            parsed.clear()
+                        parsed[value] = known
+                    continue
             localised = row[loc] if loc is not None and loc < width else None
             read_value(rec, col, value, header_name, localised)
         for attr, why in self.absent.items():

@@ -203,7 +203,8 @@ class DeviceProvider(Provider):
                         continue
                     devices += 1
                     collected += 1
-                    malformed += _is_malformed(item)
+                    if item.problems:
+                        malformed += _is_malformed(item)
                     resource = builder.resource(item)
                     # the account is the inventory's label or format, never the file name: nightly exports with
                     # dated names must keep their fingerprints, or every finding would look new to --baseline

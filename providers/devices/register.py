@@ -88,6 +88,16 @@ class StaffRegister:
         return cls(people, name, count)
 
 
+#: Distinct cells remembered per kind; the memory starts over when it is full.
+_CELLS_KEPT = 8192
+
+
+def _remember(cache: dict[str, Any], text: str, value: Any) -> None:
+    if len(cache) >= _CELLS_KEPT:
+        cache.clear()
+    cache[text] = value
+
+
 def _conflict(name: str, first: int, second: int) -> Person:
     reason = f"{name} lines {first} and {second} both list this person"
     return Person(second, {}, {attr: reason for attr in REGISTER_ATTRIBUTES})
@@ -101,6 +111,9 @@ class _RowReader:
 
     def __init__(self, found: dict[str, list[tuple[int, str]]], name: str, as_of: date, date_order: str):
         self.found, self.name, self.as_of, self.date_order = found, name, as_of, date_order
+        # cells that read without a problem, by text (many people share a date): day, and signed-or-not
+        self._days: dict[str, date | None] = {}
+        self._verdicts: dict[str, bool] = {}
 
     def person(self, line: int, row: list[str]) -> Person:
         person = Person(line)
@@ -133,13 +146,17 @@ class _RowReader:
 
     def _date(self, text: str, column: str, line: int) -> tuple[date | None, str | None]:
         """(the day, None) or (None, why it cannot be read); (None, None) for a vendor's "never"."""
+        if text in self._days:
+            return self._days[text], None
         try:
             moment = parse_datetime(text, date_order=self.date_order)
         except ValueError as exc:
             return None, f"{self.name} line {line}: {exc} in '{column}'"
         if moment is not None and moment.date() > self.as_of:
             return None, f"{self.name} line {line}: a date in the future in '{column}'"
-        return (moment.date() if moment else None), None
+        day = moment.date() if moment else None
+        _remember(self._days, text, day)
+        return day, None
 
     def _signed(self, person: Person, attr: str, cells: Cells) -> None:
         """Signed if any column says so (yes/true or a date not in the future); else unknown if a cell cannot be
@@ -148,11 +165,17 @@ class _RowReader:
         for text, column in cells:
             if blank(text):
                 continue
-            try:
-                verdict = parse_bool(text)
-            except ValueError:
-                day, why = self._date(text, column, person.line)
-                verdict, problem = day is not None, problem or why
+            verdict = self._verdicts.get(text)
+            if verdict is None:
+                try:
+                    verdict = parse_bool(text)
+                except ValueError:
+                    day, why = self._date(text, column, person.line)
+                    verdict, problem = day is not None, problem or why
+                    if why is None:
+                        _remember(self._verdicts, text, verdict)
+                else:
+                    _remember(self._verdicts, text, verdict)
             if verdict:
                 person.values[attr] = True
                 return

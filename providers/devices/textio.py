@@ -252,7 +252,7 @@ class CsvRows:
                     raise InputError(f"malformed CSV header ({exc})", source=self.name,
                                      place=f"line {self._offset + start}") from None
                 return self._offset + start, BadRow(f"malformed CSV ({exc})")
-            if row and any(cell.strip() for cell in row):
+            if row and (row[0].strip() or any(cell.strip() for cell in row)):
                 return self._offset + start, row
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | BadRow]]:
