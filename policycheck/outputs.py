@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,11 +137,12 @@ def replace_on_success(path: str) -> Iterator[TextIO]:
     _refuse_symlink(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     except OSError as exc:
         raise ConfigError(f"cannot write output: {exc.strerror}", source=path) from None
-    partial = Path(name)
+    # named before it exists, so an interrupt at any point after its creation still removes it
+    partial = target.parent / f".{target.name}.{secrets.token_hex(6)}.partial"
     try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(descriptor, "w", encoding="utf-8") as handle:
             yield handle
         _refuse_symlink(target)  # not planted while we wrote
