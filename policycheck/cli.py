@@ -253,19 +253,11 @@ def _progress() -> tuple[contextlib.AbstractContextManager[Any], Callable[[Resou
     return progress, lambda resource: progress.update(task, advance=1, description=f"scanning {resource.type}")
 
 
-def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str, ...], paths: tuple[str, ...],
-                    snapshots: tuple[str, ...] = ()) -> None:
-    from .console import console_outputs, write_verdict
-    from .outputs import resolve_outputs, write_outputs
-    from .run import input_paths, run_scan
+def _report_and_notify(report: Any, outputs: list[Any], run: RunSettings, context: RunContext) -> list[str]:
+    """Show the run's problems, write every output, notify and print the verdict; the output failures."""
+    from .console import write_verdict
+    from .outputs import write_outputs
 
-    run = settings.run
-    outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs),
-                                              inputs=[*input_paths(settings), *snapshots]),
-                              quiet=run.quiet, compact=run.compact)
-    display, progress = _progress()
-    with display:
-        report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
     for problem in report.problems:
         if not problem.is_error or problem.provider == "policycheck":
             click.echo(f"policycheck: {problem.level}: [{problem.provider}] {problem.scope}: {problem.message}",
@@ -281,7 +273,25 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
                               identities_revealed=context.reveal_identities):
             click.echo(f"policycheck: warning: {warning}", err=True)
     write_verdict(report, sys.stderr)
-    code = 2 if failures else report.exit_code
+    return failures
+
+
+def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str, ...], paths: tuple[str, ...],
+                    snapshots: tuple[str, ...] = ()) -> None:
+    from .console import console_outputs
+    from .outputs import resolve_outputs
+    from .run import input_paths, run_scan
+
+    run = settings.run
+    outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs),
+                                              inputs=[*input_paths(settings), *snapshots]),
+                              quiet=run.quiet, compact=run.compact)
+    display, progress = _progress()
+    with display:
+        report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
+    with report:  # its findings may be on disk: removed however this ends
+        failures = _report_and_notify(report, outputs, run, context)
+        code = 2 if failures else report.exit_code
     if context.deadline.expired:  # threads stuck in a read cannot be cancelled: end without waiting for them
         sys.stdout.flush()
         sys.stderr.flush()
@@ -372,9 +382,10 @@ def merge(reports: tuple[str, ...], output_path: str) -> None:
     from .merge import merge_files
     from .outputs import Output, write_outputs
 
-    merged = merge_files([Path(r) for r in reports])
-    write_outputs(merged, [Output("json", output_path)])
-    sys.exit(merged.exit_code)
+    with merge_files([Path(r) for r in reports]) as merged:
+        write_outputs(merged, [Output("json", output_path)])
+        code = merged.exit_code
+    sys.exit(code)
 
 
 @main.command()
@@ -389,7 +400,8 @@ def report(report_path: str, formats: tuple[str, ...], output_paths: tuple[str, 
     from .report_file import read_report
 
     outputs = resolve_outputs(list(formats), list(output_paths), [])
-    write_outputs(read_report(Path(report_path)), outputs)
+    with read_report(Path(report_path)) as read:
+        write_outputs(read, outputs)
 
 
 # -- validate --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ __all__ = [
     "PRIMARY_LAWS",
     "Changes",
     "CollectionProblem",
+    "OpenCounts",
     "Report",
     "ShardRecord",
     "SkippedRule",
@@ -106,13 +107,25 @@ class ShardRecord:
 
 
 @dataclass(frozen=True)
-class _OpenCounts:
-    """Failing (fail/error) findings: how many fail the build, are new, known, and past their deadline."""
+class OpenCounts:
+    """Findings with a failing result (fail/error) by severity, those that fail the build by severity, and how
+    many are new, known and past their deadline."""
 
-    failing: int
+    open_by_severity: Counter[Severity]
+    failing_by_severity: Counter[Severity]
     new: int
     known: int
     past_deadline: int
+
+    @property
+    def failing(self) -> int:
+        """How many fail the build."""
+        return self.failing_by_severity.total()
+
+    @property
+    def open(self) -> int:
+        """How many have a failing result (fail/error), failing the build or not."""
+        return self.open_by_severity.total()
 
 
 @dataclass
@@ -158,7 +171,7 @@ class Report:
     sla: dict[str, int] = field(default_factory=dict)
     #: Set when the report holds one shard of a sharded run (``--shard I/N``); ``policycheck merge`` joins them.
     shard: ShardRecord | None = None
-    _open_cache: tuple[tuple[Any, ...], _OpenCounts] | None = field(default=None, init=False, repr=False,
+    _open_cache: tuple[tuple[Any, ...], OpenCounts] | None = field(default=None, init=False, repr=False,
                                                                     compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -210,12 +223,12 @@ class Report:
 
     def failing_count(self) -> int:
         """How many findings fail the build (see :meth:`failing`)."""
-        return self._open_counts().failing
+        return self.open_counts().failing
 
     def _fails(self, f: Finding) -> bool:
         return self.thresholds.is_failing(f) and (self.is_new(f) or self.past_deadline(f))
 
-    def _open_counts(self) -> _OpenCounts:
+    def open_counts(self) -> OpenCounts:
         """Counts of the failing findings, from the store's tallies when no baseline or first-seen day can
         change them, else from one pass; kept until what they depend on changes."""
         key = (self.thresholds, id(self.findings), len(self.findings), id(self.baseline), len(self.baseline or ()),
@@ -224,22 +237,29 @@ class Report:
             return self._open_cache[1]
         if self.baseline is None and not self.first_seen and min(self.sla.values(), default=0) >= 0:
             # every failing finding is new, none is past a deadline: the store's tallies say it all
-            counts = self.findings.counts
-            failing = sum(n for (severity, result), n in counts.items()
-                          if self.thresholds.fails(Severity.parse(severity), Result(result)))
-            open_ = sum(n for (_, result), n in counts.items() if Result(result) in FAILING_RESULTS)
-            value = _OpenCounts(failing, open_, 0, 0)
+            open_by: Counter[Severity] = Counter()
+            failing_by: Counter[Severity] = Counter()
+            for (label, value), n in self.findings.counts.items():
+                severity, result = Severity.parse(label), Result(value)
+                if result in FAILING_RESULTS:
+                    open_by[severity] += n
+                    if self.thresholds.fails(severity, result):
+                        failing_by[severity] += n
+            counts = OpenCounts(+open_by, +failing_by, open_by.total(), 0, 0)
         else:
-            failing = new = known = past = 0
+            open_by, failing_by = Counter(), Counter()
+            new = known = past = 0
             for f in self.findings.select(FAILING_RESULTS):
                 is_new, is_past = self.is_new(f), self.past_deadline(f)
-                failing += self.thresholds.is_failing(f) and (is_new or is_past)
+                open_by[f.severity] += 1
+                if self.thresholds.is_failing(f) and (is_new or is_past):
+                    failing_by[f.severity] += 1
                 new += is_new
                 known += not is_new
                 past += is_past
-            value = _OpenCounts(failing, new, known, past)
-        self._open_cache = (key, value)
-        return value
+            counts = OpenCounts(open_by, failing_by, new, known, past)
+        self._open_cache = (key, counts)
+        return counts
 
     # -- ages and deadlines -------------------------------------------------------------
     def first_seen_of(self, finding: Finding) -> dt.date | None:
@@ -266,7 +286,7 @@ class Report:
 
     def changes(self) -> Changes:
         """New, resolved and known failing (fail/error) findings, and how many known ones are past deadline."""
-        counts = self._open_counts()
+        counts = self.open_counts()
         return Changes(new=counts.new, resolved=len(self.resolved), known=counts.known,
                        past_deadline=counts.past_deadline)
 

@@ -39,7 +39,9 @@ BATCH = 64
 FOLDER_PREFIX = "policycheck-spool-"
 
 _RESULTS = {r.value: r for r in Result}
+_RESULT_VALUES = {r: r.value for r in Result}
 _SEVERITIES = {s.value: s for s in Severity}
+_SEVERITY_NUMBERS = {s: s.value for s in Severity}
 Record = tuple[Any, ...]
 
 
@@ -59,10 +61,7 @@ class FindingStore(Sequence[Finding]):
         self._folder: Path | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._count = 0
-        #: (severity label, result) -> count of the findings held
-        self.counts: Counter[tuple[str, str]] = Counter()
-        #: (rule id, result) -> count of the findings held
-        self.rule_counts: Counter[tuple[str, str]] = Counter()
+        self._tally: dict[tuple[str, Severity, Result], int] = {}  # (rule id, severity, result) -> count
         #: waiver id -> how many findings held it waived
         self.waiver_counts: Counter[str] = Counter()
         self.extend(findings)
@@ -73,9 +72,8 @@ class FindingStore(Sequence[Finding]):
         self._pending.append(finding)
         self._sorted = False
         self._count += 1
-        result = finding.result.value
-        self.counts[finding.severity.label, result] += 1
-        self.rule_counts[finding.rule_id, result] += 1
+        key = (finding.rule_id, finding.severity, finding.result)
+        self._tally[key] = self._tally.get(key, 0) + 1
         if finding.waiver is not None:
             self.waiver_counts[finding.waiver.id] += 1
         if len(self._pending) >= self.limit:
@@ -89,6 +87,23 @@ class FindingStore(Sequence[Finding]):
     def append(self, finding: Finding) -> None:
         """As :meth:`add` (list compatibility)."""
         self.add(finding)
+
+    # -- counts ---------------------------------------------------------------------------
+    @property
+    def counts(self) -> Counter[tuple[str, str]]:
+        """(severity label, result) -> how many findings held have them."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for (_, severity, result), n in self._tally.items():
+            counts[severity.label, result.value] += n
+        return counts
+
+    @property
+    def rule_counts(self) -> Counter[tuple[str, str]]:
+        """(rule id, result) -> how many findings held have them."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for (rule_id, _, result), n in self._tally.items():
+            counts[rule_id, result.value] += n
+        return counts
 
     # -- reading --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -156,8 +171,8 @@ class FindingStore(Sequence[Finding]):
             self._finalizer()
         self._runs, self._pending, self._folder, self._finalizer = [], [], None, None
         self._count = 0
-        for counter in (self.counts, self.rule_counts, self.waiver_counts):
-            counter.clear()
+        self._tally.clear()
+        self.waiver_counts.clear()
 
     def __enter__(self) -> FindingStore:
         return self
@@ -209,8 +224,8 @@ def _read_run(path: Path, results: set[str] | None) -> Iterator[Record]:
 def _record(f: Finding) -> Record:
     """A finding as plain values (observed values as JSON gives them back: every writer encodes them so)."""
     r, w = f.resource, f.waiver
-    return (f.rule_id, int(f.severity), r.type, r.id, r.name, r.provider, r.account, r.region,
-            None if r.source is None else (r.source.path, r.source.line), f.result.value, f.message,
+    return (f.rule_id, _SEVERITY_NUMBERS[f.severity], r.type, r.id, r.name, r.provider, r.account, r.region,
+            None if r.source is None else (r.source.path, r.source.line), _RESULT_VALUES[f.result], f.message,
             _plain(f.observed), None if w is None else (w.id, w.reason, w.approver, w.expires), f.fingerprint)
 
 
@@ -246,6 +261,8 @@ def _plain(value: Any) -> Any:
     """``value`` as ``json.loads(json.dumps(value, default=str))`` gives it back, in types marshal writes."""
     if type(value) in _PLAIN_TYPES:
         return value
+    if type(value) is dict and all(type(k) is str and type(v) in _PLAIN_TYPES for k, v in value.items()):
+        return value  # the usual observed values: nothing to change
     if isinstance(value, dict):
         return {_key(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
