@@ -75,17 +75,28 @@ class _Findings:
         self.store = FindingStore()
         self.first_seen: dict[str, dt.date] = {}
         self.known: set[str] = set()  # failing, and "new": false (in the baseline)
+        #: The first malformed finding's error: raised once the whole text is known to be JSON and a report
+        #: (as when the document was parsed whole), so a syntax error further on is what gets reported.
+        self.error: Exception | None = None
 
     def restart(self) -> None:
         self.close()
         self.store = FindingStore()
-        self.first_seen, self.known = {}, set()
+        self.first_seen, self.known, self.error = {}, set(), None
 
     def close(self) -> None:
         self.store.close()
 
     def add(self, index: int, raw: Any) -> None:
-        raw = clean_value(raw)
+        if self.error is not None:
+            return
+        try:
+            self._add(index, clean_value(raw))
+        except (InputError, TypeError, ValueError, AttributeError) as exc:
+            self.error = exc
+            self.store.close()
+
+    def _add(self, index: int, raw: Any) -> None:
         place = f"findings[{index}]"
         finding = self.reader.finding(raw, place)
         self.store.add(finding)
@@ -120,6 +131,8 @@ def _report(document: Any, source: str) -> Report:
         try:
             for index, raw in enumerate(findings):
                 listed.add(index, raw)
+                if listed.error is not None:
+                    break
         except BaseException:
             listed.close()
             raise
@@ -127,6 +140,8 @@ def _report(document: Any, source: str) -> Report:
     if not isinstance(findings, _Findings):
         raise InputError("'findings' must be a list of findings with fingerprints", source=source)
     try:
+        if findings.error is not None:
+            raise findings.error
         return _typed(document, reader, run, findings)
     except BaseException:
         findings.close()

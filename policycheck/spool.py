@@ -34,7 +34,7 @@ __all__ = ["SPILL_AFTER", "FindingStore"]
 #: Findings held in memory before they are written to a run file (~600 B each).
 SPILL_AFTER = 50_000
 #: Findings per marshal batch in a run file: what iterating holds in memory per run.
-BATCH = 64
+BATCH = 32
 #: Prefix of the private folder holding a store's run files.
 FOLDER_PREFIX = "policycheck-spool-"
 
@@ -212,7 +212,7 @@ def _write_run(handle: BinaryIO, records: list[Record]) -> None:
 
 
 def _read_run(path: Path, results: set[str] | None) -> Iterator[Record]:
-    with open(path, "rb", buffering=1 << 16) as handle:
+    with open(path, "rb") as handle:
         while header := handle.read(4):
             batch = marshal.loads(handle.read(int.from_bytes(header, "little")))
             if results is None:
