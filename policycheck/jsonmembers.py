@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 __all__ = ["CHUNK", "BadEncoding", "TooLarge", "read_members"]
 
 #: Bytes read at a time (a value longer than this is read in growing pieces).
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
@@ -123,11 +123,13 @@ class _Text:
 
 
 def read_members(handle: BinaryIO, *, streamed: str, on_element: Callable[[int, Any], None],
-                 on_start: Callable[[], None] = lambda: None, placeholder: Any = None, cap: int) -> Any:
+                 on_start: Callable[[dict[str, Any]], None] = lambda members: None, placeholder: Any = None,
+                 cap: int) -> Any:
     """The top-level value of ``handle`` (UTF-8, BOM allowed, at most ``cap`` bytes).
 
     For an object, its members but ``streamed`` when that is an array: each of its elements goes to
-    ``on_element(index, value)`` instead (``on_start`` is called before the first, and again if the
+    ``on_element(index, value)`` instead (``on_start`` with the members read so far is called before the
+    first, and again if the
     member appears twice: the last one counts, as with ``json.loads``), and the member maps to ``placeholder``.
     Raises :class:`json.JSONDecodeError`, :class:`BadEncoding`, :class:`TooLarge`, or
     :class:`RecursionError` for nesting too deep to read.
@@ -149,7 +151,7 @@ def read_members(handle: BinaryIO, *, streamed: str, on_element: Callable[[int, 
             text.expect(":", "Expecting ':' delimiter")
             if key == streamed and text.peek() == "[":
                 text.pos += 1
-                on_start()
+                on_start(members)
                 _elements(text, on_element)
                 members[key] = placeholder
             else:

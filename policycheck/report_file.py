@@ -73,16 +73,22 @@ class _Findings:
     def __init__(self, reader: _Reader):
         self.reader = reader
         self.store = FindingStore()
+        #: Days first seen other than the evaluation day (the default): one per failing finding would grow
+        #: with the findings.
         self.first_seen: dict[str, dt.date] = {}
+        self.evaluated_on: Any = None  # the run's evaluation day, when the document gave it before the findings
         self.known: set[str] = set()  # failing, and "new": false (in the baseline)
         #: The first malformed finding's error: raised once the whole text is known to be JSON and a report
         #: (as when the document was parsed whole), so a syntax error further on is what gets reported.
         self.error: Exception | None = None
 
-    def restart(self) -> None:
+    def restart(self, members: dict[str, Any] | None = None) -> None:
+        """Start over (a findings member read again), knowing the members read before it."""
         self.close()
         self.store = FindingStore()
         self.first_seen, self.known, self.error = {}, set(), None
+        run = (members or {}).get("run")
+        self.evaluated_on = run.get("evaluated_on") if isinstance(run, dict) else None
 
     def close(self) -> None:
         self.store.close()
@@ -101,7 +107,8 @@ class _Findings:
         finding = self.reader.finding(raw, place)
         self.store.add(finding)
         if finding.result in FAILING_RESULTS:
-            if raw.get("first_seen"):
+            seen = raw.get("first_seen")
+            if seen and (seen != self.evaluated_on or not isinstance(seen, str)):
                 self.first_seen[finding.fingerprint] = self.reader.day(raw["first_seen"], f"{place}.first_seen")
             if raw.get("new") is False:
                 self.known.add(finding.fingerprint)
@@ -182,6 +189,8 @@ def _typed(document: dict[str, Any], reader: _Reader, run: dict[str, Any], read:
     report.sla = {str(k): int(v) for k, v in reader.mapping(run.get("sla"), "run.sla").items()
                   if k in SEVERITIES and isinstance(v, int)}
     report.first_seen = read.first_seen
+    if read.evaluated_on is None or read.evaluated_on != run.get("evaluated_on"):  # the day was not known in time
+        report.first_seen = {k: v for k, v in read.first_seen.items() if v != report.evaluated_on}
     waivers = reader.mapping(document.get("waivers"), "waivers")
     report.waivers_active = [reader.waiver(w, f"waivers.{kind}[{i}]") for kind in ("applied", "unused")
                              for i, w in enumerate(reader.list(waivers.get(kind), f"waivers.{kind}"))]

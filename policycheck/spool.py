@@ -34,7 +34,10 @@ __all__ = ["SPILL_AFTER", "FindingStore"]
 #: Findings held in memory before they are written to a run file (~600 B each).
 SPILL_AFTER = 50_000
 #: Findings per marshal batch in a run file: what iterating holds in memory per run.
-BATCH = 32
+BATCH = 16
+#: Run files of one size merged into one once there are this many: reading holds one batch per run, so
+#: this bounds memory (and open files) however many findings there are, for one more pass over the oldest.
+FAN_IN = 128
 #: Prefix of the private folder holding a store's run files.
 FOLDER_PREFIX = "policycheck-spool-"
 
@@ -58,9 +61,11 @@ class FindingStore(Sequence[Finding]):
         self._pending: list[Finding] = []
         self._sorted = True
         self._runs: list[Path] = []
+        self._levels: list[int] = []  # per run: merged how many times (a run of level L holds FAN_IN**L spills)
         self._folder: Path | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._count = 0
+        self._serial = 0
         self._tally: dict[tuple[str, Severity, Result], int] = {}  # (rule id, severity, result) -> count
         #: waiver id -> how many findings held it waived
         self.waiver_counts: Counter[str] = Counter()
@@ -169,7 +174,7 @@ class FindingStore(Sequence[Finding]):
         """Remove the run files and their folder; the store then holds nothing."""
         if self._finalizer is not None:
             self._finalizer()
-        self._runs, self._pending, self._folder, self._finalizer = [], [], None, None
+        self._runs, self._levels, self._pending, self._folder, self._finalizer = [], [], [], None, None
         self._count = 0
         self._tally.clear()
         self.waiver_counts.clear()
@@ -189,12 +194,30 @@ class FindingStore(Sequence[Finding]):
     def _spill(self) -> None:
         self._sort_pending()
         folder = self._folder or self._make_folder()
-        path = folder / f"run-{len(self._runs):06d}"
+        self._write(folder, [_record(f) for f in self._pending], 0)
+        self._pending = []
+        level = 0
+        while len(self._levels) >= FAN_IN and self._levels[-FAN_IN:] == [level] * FAN_IN:
+            self._compact(folder, level)
+            level += 1
+
+    def _write(self, folder: Path, records: Iterable[Record], level: int) -> None:
+        self._serial += 1
+        path = folder / f"run-{self._serial:06d}"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with open(descriptor, "wb") as handle:
-            _write_run(handle, [_record(f) for f in self._pending])
+            _write_run(handle, records)
         self._runs.append(path)
-        self._pending = []
+        self._levels.append(level)
+
+    def _compact(self, folder: Path, level: int) -> None:
+        """Merge the last FAN_IN runs (all of ``level``, the newest findings) into one of ``level + 1``: they
+        follow every older run, so ties keep the order the findings came in."""
+        merged, self._runs = self._runs[-FAN_IN:], self._runs[:-FAN_IN]
+        del self._levels[-FAN_IN:]
+        self._write(folder, heapq.merge(*(_read_run(path, None) for path in merged), key=_record_key), level + 1)
+        for path in merged:
+            path.unlink()
 
     def _make_folder(self) -> Path:
         folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=self._root))  # mode 0700
@@ -204,9 +227,10 @@ class FindingStore(Sequence[Finding]):
 
 
 # -- run files ---------------------------------------------------------------------------------------
-def _write_run(handle: BinaryIO, records: list[Record]) -> None:
-    for start in range(0, len(records), BATCH):
-        blob = marshal.dumps(records[start:start + BATCH])
+def _write_run(handle: BinaryIO, records: Iterable[Record]) -> None:
+    iterator = iter(records)
+    while batch := list(islice(iterator, BATCH)):
+        blob = marshal.dumps(batch)
         handle.write(len(blob).to_bytes(4, "little"))
         handle.write(blob)
 

@@ -72,6 +72,22 @@ def test_iteration_order_is_that_of_one_in_memory_sort(limit, tmp_path):
         assert as_json([stored[0], stored[-1], stored[17]]) == as_json([expected[0], expected[-1], expected[17]])
 
 
+@pytest.mark.parametrize("fan_in", [2, 3, 5])
+def test_runs_merged_into_bigger_ones_keep_the_order_and_bound_the_files(fan_in, tmp_path, monkeypatch):
+    monkeypatch.setattr(spool, "FAN_IN", fan_in)
+    given = findings(400, seed=fan_in)
+    with FindingStore(given, limit=3, root=str(tmp_path)) as stored:
+        assert stored.folder is not None
+        files = len(list(stored.folder.iterdir()))
+        levels = 1
+        while fan_in ** levels < len(given) // 3:
+            levels += 1
+        assert files <= (fan_in - 1) * levels, files  # not one file per spill: 133 spills
+        assert as_json(stored) == as_json(sorted(given, key=Finding.sort_key))
+        assert as_json(stored.select([Result.ERROR])) == \
+            as_json(f for f in sorted(given, key=Finding.sort_key) if f.result is Result.ERROR)
+
+
 def test_findings_added_after_iterating_still_come_in_report_order(tmp_path):
     first, second = findings(40, seed=1), findings(40, seed=2)
     with FindingStore(first, limit=7, root=str(tmp_path)) as stored:
