@@ -372,17 +372,20 @@ def collect(all_attributes: bool, output_path: str, reveal_identities: bool, **v
 @main.command()
 @click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="Merged JSON report (default stdout).")
-def merge(reports: tuple[str, ...], output_path: str) -> None:
+@click.option("--max-input-mb", type=click.IntRange(min=1), default=RunSettings.max_input_mb,
+              help=RunSettings.spec("max_input_mb").help)
+def merge(reports: tuple[str, ...], output_path: str, max_input_mb: int) -> None:
     """Join the JSON reports of shards 1..N (--shard I/N) into the report of the whole run.
 
     The shards must be of one run (same packs, params, evaluation date, waivers) and each shard
     present exactly once; otherwise nothing is written (exit 2). Exit code 0 or 1 as the merged
     report's, like 'scan'; render other formats from it with 'policycheck report'.
     """
+    from .inputs import MB
     from .merge import merge_files
     from .outputs import Output, write_outputs
 
-    with merge_files([Path(r) for r in reports]) as merged:
+    with merge_files([Path(r) for r in reports], cap=max_input_mb * MB) as merged:
         write_outputs(merged, [Output("json", output_path)])
         code = merged.exit_code
     sys.exit(code)
@@ -391,16 +394,19 @@ def merge(reports: tuple[str, ...], output_path: str) -> None:
 @main.command()
 @click.argument("report_path", metavar="REPORT", type=click.Path(dir_okay=False))
 @_output_options
-def report(report_path: str, formats: tuple[str, ...], output_paths: tuple[str, ...]) -> None:
+@click.option("--max-input-mb", type=click.IntRange(min=1), default=RunSettings.max_input_mb,
+              help=RunSettings.spec("max_input_mb").help)
+def report(report_path: str, formats: tuple[str, ...], output_paths: tuple[str, ...], max_input_mb: int) -> None:
     """Render a JSON report (a scan's or a merged one) in any format, with the same reporters as 'scan'.
 
     Exit code 0 once written (2 for a malformed report); the report's own verdict is its run.exit_code.
     """
+    from .inputs import MB
     from .outputs import resolve_outputs, write_outputs
     from .report_file import read_report
 
     outputs = resolve_outputs(list(formats), list(output_paths), [])
-    with read_report(Path(report_path)) as read:
+    with read_report(Path(report_path), cap=max_input_mb * MB) as read:
         write_outputs(read, outputs)
 
 

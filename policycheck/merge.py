@@ -17,6 +17,7 @@ from typing import Any
 
 from .edges import EdgeWatch
 from .errors import InputError
+from .inputs import DEFAULT_MAX_INPUT_MB, MB
 from .report import FAILING_RESULTS, Report, SkippedRule
 from .report_file import read_report
 from .spool import FindingStore
@@ -49,14 +50,15 @@ AGREEMENTS = (
 )
 
 
-def merge_files(paths: Sequence[Path]) -> Report:
-    """Read the shard reports and merge them (their findings stream from file to file: memory stays flat)."""
+def merge_files(paths: Sequence[Path], *, cap: int = DEFAULT_MAX_INPUT_MB * MB) -> Report:
+    """Read the shard reports (each at most ``cap`` bytes) and merge them (their findings stream from file to
+    file: memory stays flat)."""
     if not paths:
         raise InputError("give the JSON reports of every shard to merge", source="merge")
     shards: list[tuple[str, Report]] = []
     try:
         for path in paths:
-            shards.append((str(path), read_report(path)))
+            shards.append((str(path), read_report(path, cap=cap)))
         return merge_reports(shards)
     finally:
         for _, shard in shards:

@@ -90,7 +90,8 @@ def _suites_in_order(report: Report, parked: _Parked) -> Iterator[tuple[int, Rul
         if position is None or position < turn:
             continue  # a finding of no loaded rule has no suite
         rule = report.rules[position]
-        cases = (_case_text(f, rule) for f in group)
+        file = locate(rule.source).path
+        cases = (_case_text(f, rule, file) for f in group)
         if position == turn:
             yield turn, rule, cases
             turn += 1
@@ -101,8 +102,8 @@ def _suites_in_order(report: Report, parked: _Parked) -> Iterator[tuple[int, Rul
     yield from ready()
 
 
-def _case_text(finding: Finding, rule: Rule) -> str:
-    case = _testcase(finding, rule, locate(rule.source).path)
+def _case_text(finding: Finding, rule: Rule, file: str) -> str:
+    case = _testcase(finding, rule, file)
     ET.indent(case, space="  ", level=2)
     case.tail = "\n    "
     return ET.tostring(case, encoding="unicode")

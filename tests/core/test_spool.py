@@ -290,3 +290,17 @@ def test_permissions_are_not_loosened_by_umask(tmp_path):
             assert {stat.S_IMODE(p.stat().st_mode) for p in stored.folder.iterdir()} == {0o600}
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("command", ["report", "merge"])
+def test_report_and_merge_take_max_input_mb(cli, setup, tmp_path, command):
+    assert cli("scan", *setup, "--shard", "1/1", "-f", "json=run.json").exit_code == 1
+    path = tmp_path / "run.json"
+    path.write_text(path.read_text() + " " * (1 << 20))  # still the report, now past 1 MB
+    args = ["run.json", "-o", "out.json"] if command == "merge" else ["run.json", "-f", "json=out.json"]
+    refused = cli(command, *args, "--max-input-mb", "1")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().endswith("run.json: report file is larger than 1 MB; raise the limit with "
+                                           "--max-input-mb")
+    assert cli(command, *args, "--max-input-mb", "2").exit_code in (0, 1)
+    assert json.loads((tmp_path / "out.json").read_text())["summary"] == json.loads(path.read_text())["summary"]
