@@ -263,19 +263,11 @@ def _progress(units: UnitProgress) -> tuple[contextlib.AbstractContextManager[An
     return progress, lambda resource: progress.update(task, advance=1, description=f"scanning {resource.type}")
 
 
-def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str, ...], paths: tuple[str, ...],
-                    snapshots: tuple[str, ...] = ()) -> None:
-    from .console import console_outputs, write_verdict
-    from .outputs import resolve_outputs, write_outputs
-    from .run import input_paths, run_scan
+def _report_and_notify(report: Any, outputs: list[Any], run: RunSettings, context: RunContext) -> list[str]:
+    """Show the run's problems, write every output, notify and print the verdict; the output failures."""
+    from .console import write_verdict
+    from .outputs import write_outputs
 
-    run = settings.run
-    outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs),
-                                              inputs=[*input_paths(settings), *snapshots]),
-                              quiet=run.quiet, compact=run.compact)
-    display, progress = _progress(context.progress)
-    with display:
-        report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
     for problem in report.problems:
         if not problem.is_error or problem.provider == "policycheck":
             click.echo(f"policycheck: {problem.level}: [{problem.provider}] {problem.scope}: {problem.message}",
@@ -291,7 +283,25 @@ def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str,
                               identities_revealed=context.reveal_identities):
             click.echo(f"policycheck: warning: {warning}", err=True)
     write_verdict(report, sys.stderr)
-    code = 2 if failures else report.exit_code
+    return failures
+
+
+def _scan_and_write(settings: Resolved, context: RunContext, formats: tuple[str, ...], paths: tuple[str, ...],
+                    snapshots: tuple[str, ...] = ()) -> None:
+    from .console import console_outputs
+    from .outputs import resolve_outputs
+    from .run import input_paths, run_scan
+
+    run = settings.run
+    outputs = console_outputs(resolve_outputs(list(formats), list(paths), list(run.outputs),
+                                              inputs=[*input_paths(settings), *snapshots]),
+                              quiet=run.quiet, compact=run.compact)
+    display, progress = _progress(context.progress)
+    with display:
+        report = run_scan(settings, context, snapshots=[Path(s) for s in snapshots], progress=progress)
+    with report:  # its findings may be on disk: removed however this ends
+        failures = _report_and_notify(report, outputs, run, context)
+        code = 2 if failures else report.exit_code
     if context.timed_out:  # threads stuck in a read cannot be cancelled: end without waiting for them
         sys.stdout.flush()
         sys.stderr.flush()
@@ -372,34 +382,42 @@ def collect(all_attributes: bool, output_path: str, reveal_identities: bool, **v
 @main.command()
 @click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--output", "-o", "output_path", default="-", metavar="PATH", help="Merged JSON report (default stdout).")
-def merge(reports: tuple[str, ...], output_path: str) -> None:
+@click.option("--max-input-mb", type=click.IntRange(min=1), default=RunSettings.max_input_mb,
+              help=RunSettings.spec("max_input_mb").help)
+def merge(reports: tuple[str, ...], output_path: str, max_input_mb: int) -> None:
     """Join the JSON reports of shards 1..N (--shard I/N) into the report of the whole run.
 
     The shards must be of one run (same packs, params, evaluation date, waivers) and each shard
     present exactly once; otherwise nothing is written (exit 2). Exit code 0 or 1 as the merged
     report's, like 'scan'; render other formats from it with 'policycheck report'.
     """
+    from .inputs import MB
     from .merge import merge_files
     from .outputs import Output, write_outputs
 
-    merged = merge_files([Path(r) for r in reports])
-    write_outputs(merged, [Output("json", output_path)])
-    sys.exit(merged.exit_code)
+    with merge_files([Path(r) for r in reports], cap=max_input_mb * MB) as merged:
+        write_outputs(merged, [Output("json", output_path)])
+        code = merged.exit_code
+    sys.exit(code)
 
 
 @main.command()
 @click.argument("report_path", metavar="REPORT", type=click.Path(dir_okay=False))
 @_output_options
-def report(report_path: str, formats: tuple[str, ...], output_paths: tuple[str, ...]) -> None:
+@click.option("--max-input-mb", type=click.IntRange(min=1), default=RunSettings.max_input_mb,
+              help=RunSettings.spec("max_input_mb").help)
+def report(report_path: str, formats: tuple[str, ...], output_paths: tuple[str, ...], max_input_mb: int) -> None:
     """Render a JSON report (a scan's or a merged one) in any format, with the same reporters as 'scan'.
 
     Exit code 0 once written (2 for a malformed report); the report's own verdict is its run.exit_code.
     """
+    from .inputs import MB
     from .outputs import resolve_outputs, write_outputs
     from .report_file import read_report
 
     outputs = resolve_outputs(list(formats), list(output_paths), [])
-    write_outputs(read_report(Path(report_path)), outputs)
+    with read_report(Path(report_path), cap=max_input_mb * MB) as read:
+        write_outputs(read, outputs)
 
 
 # -- validate --------------------------------------------------------------------------------------

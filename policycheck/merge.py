@@ -17,8 +17,10 @@ from typing import Any
 
 from .edges import EdgeWatch
 from .errors import InputError
+from .inputs import DEFAULT_MAX_INPUT_MB, MB
 from .report import FAILING_RESULTS, Report, SkippedRule
 from .report_file import read_report
+from .spool import FindingStore
 
 __all__ = ["merge_files", "merge_reports"]
 
@@ -48,11 +50,19 @@ AGREEMENTS = (
 )
 
 
-def merge_files(paths: Sequence[Path]) -> Report:
-    """Read the shard reports and merge them."""
+def merge_files(paths: Sequence[Path], *, cap: int = DEFAULT_MAX_INPUT_MB * MB) -> Report:
+    """Read the shard reports (each at most ``cap`` bytes) and merge them (their findings stream from file to
+    file: memory stays flat)."""
     if not paths:
         raise InputError("give the JSON reports of every shard to merge", source="merge")
-    return merge_reports([(str(p), read_report(p)) for p in paths])
+    shards: list[tuple[str, Report]] = []
+    try:
+        for path in paths:
+            shards.append((str(path), read_report(path, cap=cap)))
+        return merge_reports(shards)
+    finally:
+        for _, shard in shards:
+            shard.close()  # their findings are in the merged report now (or nothing is written)
 
 
 def merge_reports(shards: Sequence[tuple[str, Report]]) -> Report:
@@ -60,8 +70,19 @@ def merge_reports(shards: Sequence[tuple[str, Report]]) -> Report:
     _check_shards(shards)
     _check_agreement(shards)
     reports = [report for _, report in sorted(shards, key=lambda item: item[1].shard.index)]  # type: ignore[union-attr]
+    findings = FindingStore()
+    try:
+        for r in reports:
+            findings.extend(r.findings)
+        return _merged(reports, findings)
+    except BaseException:
+        findings.close()
+        raise
+
+
+def _merged(reports: list[Report], findings: FindingStore) -> Report:
+    """The merged report of ``reports`` (in shard order) around their ``findings``."""
     first = reports[0]
-    findings = [f for r in reports for f in r.findings]
     tally: Counter[tuple[str, str]] = Counter()
     resources: Counter[str] = Counter()
     skipped: Counter[tuple[str, str, str, str]] = Counter()
@@ -85,7 +106,7 @@ def merge_reports(shards: Sequence[tuple[str, Report]]) -> Report:
         merged.baseline = set().union(*(r.baseline or set() for r in reports))
         merged.baseline_source = first.baseline_source
         # resolved: failing in the baseline and failing in no shard now (each shard only knows its own findings)
-        failing = {f.fingerprint for f in findings if f.result in FAILING_RESULTS}
+        failing = {f.fingerprint for f in findings.select(FAILING_RESULTS)}
         merged.resolved = [entry for entry in _common_resolved(reports) if entry.get("fingerprint") not in failing]
     return merged
 

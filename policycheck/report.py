@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from .model import CollectionProblem, Finding, Result, Severity
 from .policy import PolicyPack, RuleInfo
 from .selection import RuleSelection
+from .spool import FindingStore
 from .waivers import Waiver
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "PRIMARY_LAWS",
     "Changes",
     "CollectionProblem",
+    "OpenCounts",
     "Report",
     "ShardRecord",
     "SkippedRule",
@@ -50,9 +53,13 @@ class Thresholds:
 
     def is_failing(self, finding: Finding) -> bool:
         """``finding`` fails the build under these thresholds (the baseline aside)."""
-        if self.report_only or finding.severity < self.fail_on:
+        return self.fails(finding.severity, finding.result)
+
+    def fails(self, severity: Severity, result: Result) -> bool:
+        """A finding of ``severity`` and ``result`` fails the build under these thresholds (the baseline aside)."""
+        if self.report_only or severity < self.fail_on:
             return False
-        return finding.result is Result.FAIL or (finding.result is Result.ERROR and self.fail_on_error)
+        return result is Result.FAIL or (result is Result.ERROR and self.fail_on_error)
 
 
 @dataclass(frozen=True)
@@ -99,14 +106,39 @@ class ShardRecord:
         return {"index": self.index, "count": self.count, "partition": dict(sorted(self.partition.items()))}
 
 
+@dataclass(frozen=True)
+class OpenCounts:
+    """Findings with a failing result (fail/error) by severity, those that fail the build by severity, and how
+    many are new, known and past their deadline."""
+
+    open_by_severity: Counter[Severity]
+    failing_by_severity: Counter[Severity]
+    new: int
+    known: int
+    past_deadline: int
+
+    @property
+    def failing(self) -> int:
+        """How many fail the build."""
+        return self.failing_by_severity.total()
+
+    @property
+    def open(self) -> int:
+        """How many have a failing result (fail/error), failing the build or not."""
+        return self.open_by_severity.total()
+
+
 @dataclass
 class Report:
-    """Findings (sorted on construction), the rules and packs behind them, and how the run went.
+    """Findings (iterated in report order), the rules and packs behind them, and how the run went.
 
-    ``rules`` is fixed once the report is built: :meth:`rule` indexes it on first use.
+    ``findings`` is a :class:`~policycheck.spool.FindingStore` (a list given is turned into one): past a
+    modest number it keeps them on disk, so a report of millions of findings is written in flat memory.
+    :meth:`close` removes its files. ``rules`` is fixed once the report is built: :meth:`rule` indexes it
+    on first use.
     """
 
-    findings: list[Finding]
+    findings: FindingStore
     rules: list[RuleInfo]
     packs: list[PolicyPack]
     thresholds: Thresholds
@@ -139,13 +171,29 @@ class Report:
     sla: dict[str, int] = field(default_factory=dict)
     #: Set when the report holds one shard of a sharded run (``--shard I/N``); ``policycheck merge`` joins them.
     shard: ShardRecord | None = None
+    _open_cache: tuple[tuple[Any, ...], OpenCounts] | None = field(default=None, init=False, repr=False,
+                                                                    compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "findings" and not isinstance(value, FindingStore):  # a list of findings (the typed API)
+            value = FindingStore(value)
+        super().__setattr__(name, value)
 
     def __post_init__(self) -> None:
-        self.findings.sort(key=Finding.sort_key)
         if not self.tally:
-            self.tally = Counter((f.severity.label, f.result.value) for f in self.findings)
+            self.tally = Counter(self.findings.counts)
         if not self.rule_tally:
-            self.rule_tally = Counter((f.rule_id, f.result.value) for f in self.findings)
+            self.rule_tally = Counter(self.findings.rule_counts)
+
+    def close(self) -> None:
+        """Remove the files holding the findings (the report holds none afterwards)."""
+        self.findings.close()
+
+    def __enter__(self) -> Report:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def compare_with(self, baseline: Report, source: str) -> None:
         """Fail only on findings not failing in ``baseline``; record what it had that no longer fails."""
@@ -154,9 +202,14 @@ class Report:
         before = failing_by_fingerprint(baseline)
         self.baseline = set(before)
         self.baseline_source = source
-        self.resolved = resolved_since(baseline, {f.fingerprint for f in self.findings if f.result in FAILING_RESULTS})
-        self.first_seen = {f.fingerprint: baseline.first_seen_of(before[f.fingerprint]) or baseline.evaluated_on
-                           for f in self.findings if f.result in FAILING_RESULTS and f.fingerprint in before}
+        now = set()
+        first_seen = {}
+        for f in self.findings.select(FAILING_RESULTS):
+            now.add(f.fingerprint)
+            if f.fingerprint in before:
+                first_seen[f.fingerprint] = baseline.first_seen_of(before[f.fingerprint]) or baseline.evaluated_on
+        self.resolved = resolved_since(baseline, now)
+        self.first_seen = first_seen
 
     # -- what fails -----------------------------------------------------------------------
     def is_new(self, finding: Finding) -> bool:
@@ -165,9 +218,48 @@ class Report:
 
     def failing(self) -> list[Finding]:
         """Findings that fail the build: at or above the threshold, and new or past their fix-by deadline when
-        there is a baseline."""
-        return [f for f in self.findings
-                if self.thresholds.is_failing(f) and (self.is_new(f) or self.past_deadline(f))]
+        there is a baseline (a list: for listings; :meth:`failing_count` counts without one)."""
+        return [f for f in self.findings.select(FAILING_RESULTS) if self._fails(f)]
+
+    def failing_count(self) -> int:
+        """How many findings fail the build (see :meth:`failing`)."""
+        return self.open_counts().failing
+
+    def _fails(self, f: Finding) -> bool:
+        return self.thresholds.is_failing(f) and (self.is_new(f) or self.past_deadline(f))
+
+    def open_counts(self) -> OpenCounts:
+        """Counts of the failing findings, from the store's tallies when no baseline or first-seen day can
+        change them, else from one pass; kept until what they depend on changes."""
+        key = (self.thresholds, id(self.findings), len(self.findings), id(self.baseline), len(self.baseline or ()),
+               id(self.first_seen), len(self.first_seen), tuple(self.sla.items()), self.evaluated_on)
+        if self._open_cache is not None and self._open_cache[0] == key:
+            return self._open_cache[1]
+        if self.baseline is None and not self.first_seen and min(self.sla.values(), default=0) >= 0:
+            # every failing finding is new, none is past a deadline: the store's tallies say it all
+            open_by: Counter[Severity] = Counter()
+            failing_by: Counter[Severity] = Counter()
+            for (label, value), n in self.findings.counts.items():
+                severity, result = Severity.parse(label), Result(value)
+                if result in FAILING_RESULTS:
+                    open_by[severity] += n
+                    if self.thresholds.fails(severity, result):
+                        failing_by[severity] += n
+            counts = OpenCounts(+open_by, +failing_by, open_by.total(), 0, 0)
+        else:
+            open_by, failing_by = Counter(), Counter()
+            new = known = past = 0
+            for f in self.findings.select(FAILING_RESULTS):
+                is_new, is_past = self.is_new(f), self.past_deadline(f)
+                open_by[f.severity] += 1
+                if self.thresholds.is_failing(f) and (is_new or is_past):
+                    failing_by[f.severity] += 1
+                new += is_new
+                known += not is_new
+                past += is_past
+            counts = OpenCounts(open_by, failing_by, new, known, past)
+        self._open_cache = (key, counts)
+        return counts
 
     # -- ages and deadlines -------------------------------------------------------------
     def first_seen_of(self, finding: Finding) -> dt.date | None:
@@ -194,12 +286,11 @@ class Report:
 
     def changes(self) -> Changes:
         """New, resolved and known failing (fail/error) findings, and how many known ones are past deadline."""
-        open_ = [f for f in self.findings if f.result in FAILING_RESULTS]
-        known = [f for f in open_ if not self.is_new(f)]
-        return Changes(new=len(open_) - len(known), resolved=len(self.resolved), known=len(known),
-                       past_deadline=sum(1 for f in open_ if self.past_deadline(f)))
+        counts = self.open_counts()
+        return Changes(new=counts.new, resolved=len(self.resolved), known=counts.known,
+                       past_deadline=counts.past_deadline)
 
-    def ordered(self, findings: list[Finding]) -> list[Finding]:
+    def ordered(self, findings: Iterable[Finding]) -> list[Finding]:
         """Findings as listings show them: new first, then past deadline, then by severity, rule, resource."""
         return sorted(findings, key=lambda f: (not (f.result in FAILING_RESULTS and self.is_new(f)),
                                                not self.past_deadline(f), -f.severity, f.result.value != "fail",
@@ -208,7 +299,7 @@ class Report:
     @property
     def exit_code(self) -> int:
         """0 nothing fails; 1 a failing finding, or a scope that could not be collected while errors count."""
-        if self.failing():
+        if self.failing_count():
             return 1
         if self.collection_errors and self.thresholds.fail_on_error and not self.thresholds.report_only:
             return 1
@@ -242,7 +333,7 @@ class Report:
 
     def waivers_used(self) -> Counter[str]:
         """Waiver id -> how many findings it waived."""
-        return Counter(f.waiver.id for f in self.findings if f.waiver)
+        return Counter(self.findings.waiver_counts)
 
     def waivers_unused(self) -> list[Waiver]:
         """Active waivers that matched no finding."""

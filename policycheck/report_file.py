@@ -9,17 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .clean import clean_value
 from .errors import InputError
-from .inputs import DEFAULT_MAX_INPUT_MB, MB, read_bounded
+from .inputs import DEFAULT_MAX_INPUT_MB, MB, check_bounded, too_large
+from .jsonmembers import BadEncoding, TooLarge, read_members
 from .model import SEVERITIES, CollectionProblem, Finding, ResourceRef, Result, Severity, WaiverRef
 from .policy import PolicyPack, RuleInfo
 from .report import FAILING_RESULTS, FORMAT, Report, ShardRecord, SkippedRule, Thresholds
 from .selection import RuleSelection
+from .spool import FindingStore
 from .waivers import Waiver
 
 __all__ = ["read_report", "report_from_document"]
@@ -30,22 +31,95 @@ _RESULTS = {r.value: r for r in Result}
 def read_report(path: Path, *, cap: int = DEFAULT_MAX_INPUT_MB * MB) -> Report:
     """Read and check a JSON report file of at most ``cap`` bytes; a malformed one is one clear line (exit 2).
 
-    Its text passes the sanitising boundary (:mod:`policycheck.clean`) like a scanned resource's.
+    The findings are read one at a time into the report's :class:`~policycheck.spool.FindingStore`, so a
+    report of millions of findings is read in flat memory. Its text passes the sanitising boundary
+    (:mod:`policycheck.clean`) like a scanned resource's.
     """
     source = str(path)
-    raw = read_bounded(path, InputError, cap=cap, what="report file", raise_flag="--max-input-mb")
+    check_bounded(path, InputError, cap=cap, what="report file", raise_flag="--max-input-mb")
+    reader = _Reader(source)
+    findings = _Findings(reader)
     try:
-        document = clean_value(json.loads(raw.decode("utf-8-sig")))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        with open(path, "rb") as handle:
+            document = read_members(handle, streamed="findings", on_element=findings.add, on_start=findings.restart,
+                                    placeholder=findings, cap=cap)
+        if isinstance(document, dict):
+            document = {clean_value(key): value if value is findings else clean_value(value)
+                        for key, value in document.items()}
+        else:
+            document = clean_value(document)
+        return report_from_document(document, source)
+    except OSError as exc:
+        findings.close()
+        raise InputError(f"cannot read report file: {exc.strerror or exc}", source=source) from None
+    except TooLarge:
+        findings.close()
+        raise too_large(path, InputError, cap=cap, what="report file", raise_flag="--max-input-mb") from None
+    except (BadEncoding, json.JSONDecodeError) as exc:
+        findings.close()
         place = f"{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
         raise InputError(f"not a JSON report: {exc}", source=source, place=place) from None
     except RecursionError:
+        findings.close()
         raise InputError("not a JSON report: nested too deeply to read", source=source) from None
-    return report_from_document(document, source)
+    except BaseException:
+        findings.close()
+        raise
+
+
+class _Findings:
+    """The findings of a report as they are read: into a store, with what the report keeps of each beside it."""
+
+    def __init__(self, reader: _Reader):
+        self.reader = reader
+        self.store = FindingStore()
+        #: Days first seen other than the evaluation day (the default): one per failing finding would grow
+        #: with the findings.
+        self.first_seen: dict[str, dt.date] = {}
+        self.evaluated_on: Any = None  # the run's evaluation day, when the document gave it before the findings
+        self.known: set[str] = set()  # failing, and "new": false (in the baseline)
+        #: The first malformed finding's error: raised once the whole text is known to be JSON and a report
+        #: (as when the document was parsed whole), so a syntax error further on is what gets reported.
+        self.error: Exception | None = None
+
+    def restart(self, members: dict[str, Any] | None = None) -> None:
+        """Start over (a findings member read again), knowing the members read before it."""
+        self.close()
+        self.store = FindingStore()
+        self.first_seen, self.known, self.error = {}, set(), None
+        run = (members or {}).get("run")
+        self.evaluated_on = run.get("evaluated_on") if isinstance(run, dict) else None
+
+    def close(self) -> None:
+        self.store.close()
+
+    def add(self, index: int, raw: Any) -> None:
+        if self.error is not None:
+            return
+        try:
+            self._add(index, clean_value(raw))
+        except (InputError, TypeError, ValueError, AttributeError) as exc:
+            self.error = exc
+            self.store.close()
+
+    def _add(self, index: int, raw: Any) -> None:
+        place = f"findings[{index}]"
+        finding = self.reader.finding(raw, place)
+        self.store.add(finding)
+        if finding.result in FAILING_RESULTS:
+            seen = raw.get("first_seen")
+            if seen and (seen != self.evaluated_on or not isinstance(seen, str)):
+                self.first_seen[finding.fingerprint] = self.reader.day(raw["first_seen"], f"{place}.first_seen")
+            if raw.get("new") is False:
+                self.known.add(finding.fingerprint)
 
 
 def report_from_document(document: Any, source: str) -> Report:
-    """The typed report of a loaded JSON document; InputError naming the place of a malformed field."""
+    """The typed report of a loaded JSON document; InputError naming the place of a malformed field.
+
+    ``document["findings"]`` may be the list of findings or, from :func:`read_report`, the findings read
+    already (a :class:`_Findings`).
+    """
     try:
         return _report(document, source)
     except (TypeError, ValueError, AttributeError) as exc:  # a field of a shape no check above foresaw
@@ -58,10 +132,31 @@ def _report(document: Any, source: str) -> Report:
         raise InputError(f"not a policycheck JSON report (format must be '{FORMAT}')", source=source)
     reader = _Reader(source)
     run = reader.mapping(document.get("run"), "run")
-    findings_doc = document.get("findings")
-    if not isinstance(findings_doc, list):
+    findings = document.get("findings")
+    if isinstance(findings, list):
+        listed = _Findings(reader)
+        try:
+            for index, raw in enumerate(findings):
+                listed.add(index, raw)
+                if listed.error is not None:
+                    break
+        except BaseException:
+            listed.close()
+            raise
+        findings = listed
+    if not isinstance(findings, _Findings):
         raise InputError("'findings' must be a list of findings with fingerprints", source=source)
-    findings = [reader.finding(f, f"findings[{i}]") for i, f in enumerate(findings_doc)]
+    try:
+        if findings.error is not None:
+            raise findings.error
+        return _typed(document, reader, run, findings)
+    except BaseException:
+        findings.close()
+        raise
+
+
+def _typed(document: dict[str, Any], reader: _Reader, run: dict[str, Any], read: _Findings) -> Report:
+    findings = read.store
     summary = reader.mapping(document.get("summary"), "summary")
     baseline = document.get("baseline")
     report = Report(
@@ -81,10 +176,10 @@ def _report(document: Any, source: str) -> Report:
                                     "warning" if p.get("level") == "warning" else "error")
                   for p in reader.list(document.get("collection_problems"), "collection_problems")
                   if isinstance(p, dict)],
-        tally=reader.tally(summary.get("by_severity"), findings),
+        tally=reader.tally(summary.get("by_severity"), findings.counts),
         sources=[str(s) for s in reader.list(run.get("sources"), "run.sources")],
         omitted_passes=reader.count(summary.get("passes_omitted") or 0, "summary.passes_omitted"),
-        rule_tally=reader.rule_tally(summary.get("by_rule"), findings),
+        rule_tally=reader.rule_tally(summary.get("by_rule"), findings.rule_counts),
         selection=RuleSelection.from_dict(reader.mapping(document.get("selection"), "selection")),
         version=str(run.get("version", "")),
         skipped=[reader.skipped(s, f"skipped[{i}]") for i, s in enumerate(reader.list(document.get("skipped"),
@@ -93,17 +188,16 @@ def _report(document: Any, source: str) -> Report:
     )
     report.sla = {str(k): int(v) for k, v in reader.mapping(run.get("sla"), "run.sla").items()
                   if k in SEVERITIES and isinstance(v, int)}
-    report.first_seen = {f.fingerprint: reader.day(raw["first_seen"], f"findings[{i}].first_seen")
-                         for i, (f, raw) in enumerate(zip(findings, findings_doc, strict=True))
-                         if f.result in FAILING_RESULTS and raw.get("first_seen")}
+    report.first_seen = read.first_seen
+    if read.evaluated_on is None or read.evaluated_on != run.get("evaluated_on"):  # the day was not known in time
+        report.first_seen = {k: v for k, v in read.first_seen.items() if v != report.evaluated_on}
     waivers = reader.mapping(document.get("waivers"), "waivers")
     report.waivers_active = [reader.waiver(w, f"waivers.{kind}[{i}]") for kind in ("applied", "unused")
                              for i, w in enumerate(reader.list(waivers.get(kind), f"waivers.{kind}"))]
     report.waivers_expired = [reader.waiver(w, f"waivers.expired[{i}]")
                               for i, w in enumerate(reader.list(waivers.get("expired"), "waivers.expired"))]
     if isinstance(baseline, dict):
-        report.baseline = {f.fingerprint for f, raw in zip(findings, findings_doc, strict=True)
-                           if f.result in FAILING_RESULTS and raw.get("new") is False}
+        report.baseline = read.known
         report.baseline_source = baseline.get("source")
         report.resolved = list(baseline.get("resolved") or [])
     return report
@@ -200,9 +294,9 @@ class _Reader:
             pack=str(raw.get("pack") or ""), source=str(raw.get("source") or ""),
             line=self.count(raw.get("line") or 1, f"{place}.line"))
 
-    def rule_tally(self, by_rule: Any, findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
+    def rule_tally(self, by_rule: Any, counts: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
         if not isinstance(by_rule, dict):
-            return Counter((f.rule_id, f.result.value) for f in findings)
+            return Counter(counts)
         return Counter({(str(rule), str(r)): int(n) for rule, counts in by_rule.items() if isinstance(counts, dict)
                         for r, n in counts.items() if isinstance(n, int) and n})
 
@@ -238,8 +332,8 @@ class _Reader:
                       reason=str(raw.get("reason") or ""), approver=str(raw.get("approver") or ""),
                       expires=self.day(raw.get("expires"), f"{place}.expires"), source=str(raw.get("source") or ""))
 
-    def tally(self, by_severity: Any, findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
+    def tally(self, by_severity: Any, counts: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
         if not isinstance(by_severity, dict):
-            return Counter((f.severity.label, f.result.value) for f in findings)
+            return Counter(counts)
         return Counter({(str(s), str(r)): int(n) for s, counts in by_severity.items() if isinstance(counts, dict)
                         for r, n in counts.items() if isinstance(n, int) and n})

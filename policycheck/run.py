@@ -5,6 +5,7 @@ The CLI only parses and hands off to these functions; they know no click and no 
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import threading
 from collections import Counter
@@ -23,7 +24,7 @@ from .edges import EdgeWatch
 from .engine import evaluate
 from .errors import ConfigError, PolicycheckError
 from .loader import Overrides, load_packs
-from .model import CollectionProblem, Finding, Resource, Result, Severity
+from .model import CollectionProblem, Resource, Result, Severity
 from .policy import PolicyPack, Rule, attribute_needs
 from .provider import CollectPlan, Provider, load_providers, missing_extra_error
 from .report import FAILING_RESULTS, Report, ShardRecord, SkippedRule
@@ -32,6 +33,7 @@ from .resolution import Resolved
 from .selection import RuleSelection, select_rules
 from .shard import RESOURCE_ID, WHOLE
 from .snapshot import load_snapshot, write_snapshot
+from .spool import FindingStore
 from .waivers import WaiverBook, check_waiver_rules, load_waivers
 
 __all__ = [
@@ -141,7 +143,19 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
     check_waiver_rules(waivers, [rule.id for rule in rules])
     book = WaiverBook.of(waivers, today)
     baseline = read_report(Path(run.baseline), cap=run.max_input_bytes) if run.baseline else None
-    snapshot_paths = list(snapshots)
+    try:
+        return _scan(settings, context, packs, selection, rules, book, baseline, list(snapshots), progress, started)
+    finally:
+        if baseline is not None:
+            baseline.close()  # its findings may be on disk
+
+
+def _scan(settings: Resolved, context: RunContext, packs: list[PolicyPack], selection: RuleSelection,
+          rules: list[Rule], book: WaiverBook, baseline: Report | None, snapshot_paths: list[Path],
+          progress: Callable[[Resource], None] | None, started: dt.datetime) -> Report:
+    """:func:`run_scan` once the rules, waivers and baseline are loaded."""
+    run = settings.run
+    today = context.evaluation_date
     if not settings.providers and not snapshot_paths:
         raise ConfigError("nothing to scan: give --snapshot FILE or --provider NAME (or providers in the config "
                           "file); try 'policycheck demo' for a built-in example estate")
@@ -172,23 +186,27 @@ def run_scan(settings: Resolved, context: RunContext, *, snapshots: Iterable[Pat
 
     deadline = deadline_by_provider(providers, context.deadline)
     findings, tally, rule_tally, omitted = _evaluate(rules, resources, book, context, seen, skipped, deadline)
-    report = Report(
-        findings=findings, rules=list(rules), packs=packs, thresholds=context.thresholds, started=started,
-        finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
-        waivers_expired=book.expired, tally=tally, rule_tally=rule_tally, omitted_passes=omitted,
-        version=__version__, selection=selection, sla=dict(run.sla),
-        problems=sorted([*problems_of(providers),
-                         *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})",
-                                             p.level)
-                           for snapshot in loaded for p in snapshot.problems),
-                         *edges.warnings(fail_on_empty=run.fail_on_empty),
-                         *timeout_problems(context.deadline, providers)]),
-        sources=[str(p) for p in snapshot_paths] + list(settings.providers),
-        skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
-        shard=shard_record(context, providers, loaded),
-    )
-    if baseline is not None:
-        report.compare_with(baseline, str(run.baseline))
+    try:
+        report = Report(
+            findings=findings, rules=list(rules), packs=packs, thresholds=context.thresholds, started=started,
+            finished=started, evaluated_on=today, resources_by_type=dict(by_type), waivers_active=book.active,
+            waivers_expired=book.expired, tally=tally, rule_tally=rule_tally, omitted_passes=omitted,
+            version=__version__, selection=selection, sla=dict(run.sla),
+            problems=sorted([*problems_of(providers),
+                             *(CollectionProblem(p.provider, p.scope, f"{p.message} (recorded in {snapshot.source})",
+                                                 p.level)
+                               for snapshot in loaded for p in snapshot.problems),
+                             *edges.warnings(fail_on_empty=run.fail_on_empty),
+                             *timeout_problems(context.deadline, providers)]),
+            sources=[str(p) for p in snapshot_paths] + list(settings.providers),
+            skipped=[SkippedRule(*key, count) for key, count in sorted(skips.items())],
+            shard=shard_record(context, providers, loaded),
+        )
+        if baseline is not None:
+            report.compare_with(baseline, str(run.baseline))
+    except BaseException:
+        findings.close()
+        raise
     report.finished = context.clock()
     return report
 
@@ -221,22 +239,26 @@ def shard_record(context: RunContext, providers: dict[str, Provider], snapshots:
 def _evaluate(rules: list[Rule], resources: Iterable[Resource], book: WaiverBook, context: RunContext,
               seen: Callable[[Resource], None], skipped: Callable[[Rule, Resource, str], None],
               deadline: Callable[[Resource], Deadline],
-              ) -> tuple[list[Finding], Counter[tuple[str, str]], Counter[tuple[str, str]], int]:
-    """Findings kept for the report, the (severity, result) and (rule, result) tallies of all of them, and how
-    many passes were left out."""
-    findings = []
+              ) -> tuple[FindingStore, Counter[tuple[str, str]], Counter[tuple[str, str]], int]:
+    """Findings kept for the report (spilled to disk past a modest number), the (severity, result) and
+    (rule, result) tallies of all of them, and how many passes were left out."""
+    findings = FindingStore()
     tally: Counter[tuple[str, str]] = Counter()
     rule_tally: Counter[tuple[str, str]] = Counter()
     omitted = 0
-    for finding in evaluate(rules, resources, book, evaluation_date=context.evaluation_date,
-                            workers=context.workers, on_resource=seen, on_skip=skipped,
-                            deadline=deadline):
-        tally[finding.severity.label, finding.result.value] += 1
-        rule_tally[finding.rule_id, finding.result.value] += 1
-        if finding.result is Result.PASS and not context.keep_passed:
-            omitted += 1
-            continue
-        findings.append(finding)
+    try:
+        for finding in evaluate(rules, resources, book, evaluation_date=context.evaluation_date,
+                                workers=context.workers, on_resource=seen, on_skip=skipped,
+                                deadline=deadline):
+            tally[finding.severity.label, finding.result.value] += 1
+            rule_tally[finding.rule_id, finding.result.value] += 1
+            if finding.result is Result.PASS and not context.keep_passed:
+                omitted += 1
+                continue
+            findings.add(finding)
+    except BaseException:  # an interrupt or a provider's failure: no findings left on disk
+        findings.close()
+        raise
     return findings, tally, rule_tally, omitted
 
 

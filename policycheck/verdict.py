@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .model import Finding, Severity
-from .report import FAILING_RESULTS, Report
+from .model import Severity
+from .report import Report
 
 __all__ = ["Verdict", "verdict_line"]
 
@@ -30,26 +30,27 @@ class Verdict:
     def of(cls, report: Report) -> Verdict:
         threshold = report.thresholds.label
         errors = "errors count" if report.thresholds.fail_on_error else "errors ignored"
-        open_ = [f for f in report.findings if f.result in FAILING_RESULTS]
+        open_ = report.open_counts().open
         changes = f"; {report.changes().phrase()}" if report.baseline is not None else ""
         problems = f", {len(report.collection_errors)} collection error(s)" if report.collection_errors else ""
         if report.thresholds.report_only:
-            return cls("REPORTED", f"{len(open_)} failing finding(s){problems}, none fails the run "
+            return cls("REPORTED", f"{open_} failing finding(s){problems}, none fails the run "
                                    f"(--fail-on never){changes}")
         if report.exit_code:
-            return cls("FAILED", f"{len(report.failing())} finding(s) at or above '{threshold}' ({errors})"
+            return cls("FAILED", f"{report.failing_count()} finding(s) at or above '{threshold}' ({errors})"
                                  f"{problems}{changes}")
         if report.baseline is not None and open_:
             return cls("PASSED", f"no new or overdue failing finding at or above '{threshold}' ({errors}){changes}")
-        below = f" ({len(open_)} below it or ignored)" if open_ else ""
+        below = f" ({open_} below it or ignored)" if open_ else ""
         return cls("PASSED", f"no failing finding at or above '{threshold}' ({errors}){below}")
 
 
 def verdict_line(report: Report) -> str:
     """One line for stderr: status, failing findings by severity, new/overdue counts, duration."""
     status = Verdict.of(report).status
-    counted = report.failing() if status == "FAILED" else \
-        [f for f in report.findings if f.result in FAILING_RESULTS] if status == "REPORTED" else []
+    counts = report.open_counts()
+    counted = counts.failing_by_severity if status == "FAILED" else \
+        counts.open_by_severity if status == "REPORTED" else Counter()
     parts = _by_severity(counted) or ("0 failing" if status == "PASSED" else "0 findings")
     extras = []
     if report.baseline is not None:
@@ -68,6 +69,5 @@ def verdict_line(report: Report) -> str:
     return f"policycheck: {status} {parts}{suffix} in {seconds:.1f} s"
 
 
-def _by_severity(findings: list[Finding]) -> str:
-    counts = Counter(f.severity for f in findings)
-    return ", ".join(f"{counts[s]} {s.label}" for s in sorted(counts, reverse=True) if isinstance(s, Severity))
+def _by_severity(counts: Counter[Severity]) -> str:
+    return ", ".join(f"{counts[s]} {s.label}" for s in sorted(counts, reverse=True) if counts[s])

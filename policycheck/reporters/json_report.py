@@ -73,7 +73,7 @@ def report_document(report: Report, *, with_findings: bool = True) -> dict[str, 
             "resources_by_type": dict(sorted(report.resources_by_type.items())),
             "results": {r.value: report.result_counts.get(r.value, 0) for r in Result},
             "by_severity": report.counts_by_severity(),
-            "failing": len(report.failing()),
+            "failing": report.failing_count(),
             "passes_omitted": report.omitted_passes,
             "by_rule": {rule.id: {r.value: report.rule_tally.get((rule.id, r.value), 0) for r in Result}
                         for rule in report.rules},

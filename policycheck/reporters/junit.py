@@ -9,9 +9,14 @@ listed at all form one more suite of errors, since they fail the build too.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import groupby
+from operator import attrgetter
+from pathlib import Path
 from typing import Any
 
 from ..model import Finding, Result
@@ -28,35 +33,160 @@ OUTCOME_ELEMENT = {Result.PASS: None, Result.FAIL: "failure", Result.ERROR: "err
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-@reporter("junit", "JUnit XML: a test suite per rule, a test case per resource (Jenkins, GitLab, GitHub).", "xml")
-def render(report: Report, colour: bool = False) -> str:
+def chunks(report: Report, colour: bool = False) -> Iterator[str]:
+    """The JUnit XML in pieces, one test case at a time (the text ``ElementTree`` gives for the whole tree).
+
+    Findings come in report order, grouped by rule; a rule's group that arrives before its suite's turn
+    (suites follow ``report.rules``) waits in a private temporary file, so memory stays flat.
+    """
     timestamp = report.started.replace(tzinfo=None).isoformat(timespec="seconds")
-    by_rule: dict[str, list[Finding]] = defaultdict(list)
-    for finding in report.findings:
-        by_rule[finding.rule_id].append(finding)
-    suites = [_rule_suite(rule, by_rule.get(rule.id, []), timestamp) for rule in report.rules]
-    if report.collection_errors:
-        suites.append(_collection_suite(report, timestamp))
+    counts = {rule.id: _counts(report.findings.rule_counts, rule.id) for rule in report.rules}
+    collection = _collection_suite(report, timestamp) if report.collection_errors else None
+    totals = {key: str(sum(int(c[key]) for c in counts.values()) + int(collection.get(key, "0") if collection else 0))
+              for key in ("tests", "failures", "errors", "skipped")}
     root = _element("testsuites", name="policycheck", timestamp=timestamp,
-                    time=f"{(report.finished - report.started).total_seconds():.3f}",
-                    **_totals(suites))
-    root.extend(suites)
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+                    time=f"{(report.finished - report.started).total_seconds():.3f}", **totals)
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    if not report.rules and collection is None:
+        yield ET.tostring(root, encoding="unicode") + "\n"
+        return
+    yield _open_tag(root) + "\n  "
+    last = len(report.rules) - 1 if collection is None else len(report.rules)
+    with _Parked() as parked:
+        for position, rule, cases in _suites_in_order(report, parked):
+            yield from _suite_text(rule, counts[rule.id], cases, timestamp, "\n" if position == last else "\n  ")
+    if collection is not None:
+        ET.indent(collection, space="  ", level=1)
+        collection.tail = "\n"
+        yield ET.tostring(collection, encoding="unicode")
+    yield "</testsuites>\n"
 
 
-def _rule_suite(rule: Rule, findings: list[Finding], timestamp: str) -> ET.Element:
+@reporter("junit", "JUnit XML: a test suite per rule, a test case per resource (Jenkins, GitLab, GitHub).", "xml",
+          stream=chunks)
+def render(report: Report, colour: bool = False) -> str:
+    return "".join(chunks(report, colour))
+
+
+def _suites_in_order(report: Report, parked: _Parked) -> Iterator[tuple[int, Rule, Iterable[str]]]:
+    """(position, rule, its test cases as text) in the order of ``report.rules``, from one pass over the findings
+    (in rule id order): a group ahead of its turn is parked, a rule without findings has none."""
+    position_of = {rule.id: position for position, rule in reversed(list(enumerate(report.rules)))}
+    has_findings = {rule_id for (rule_id, _), n in report.findings.rule_counts.items() if n}
+    turn = 0
+
+    def ready() -> Iterator[tuple[int, Rule, Iterable[str]]]:
+        nonlocal turn
+        while turn < len(report.rules):
+            rule = report.rules[turn]
+            if rule.id in has_findings and not parked.holds(turn):
+                return
+            yield turn, rule, parked.take(turn)
+            turn += 1
+
+    yield from ready()
+    for rule_id, group in groupby(report.findings, key=attrgetter("rule_id")):
+        position = position_of.get(rule_id)
+        if position is None or position < turn:
+            continue  # a finding of no loaded rule has no suite
+        rule = report.rules[position]
+        file = locate(rule.source).path
+        cases = (_case_text(f, rule, file) for f in group)
+        if position == turn:
+            yield turn, rule, cases
+            turn += 1
+            yield from ready()
+        else:
+            parked.park(position, cases)
+            yield from ready()
+    yield from ready()
+
+
+def _case_text(finding: Finding, rule: Rule, file: str) -> str:
+    case = _testcase(finding, rule, file)
+    ET.indent(case, space="  ", level=2)
+    case.tail = "\n    "
+    return ET.tostring(case, encoding="unicode")
+
+
+def _suite_text(rule: Rule, counts: dict[str, str], cases: Iterable[str], timestamp: str,
+                tail: str) -> Iterator[str]:
+    """A rule's suite: its head and properties, its test cases, its end and ``tail``."""
+    suite = _rule_suite(rule, counts, timestamp)
+    ET.indent(suite, space="  ", level=1)
+    properties = suite[0]
+    opened = False
+    previous = None
+    for case in cases:
+        if not opened:
+            properties.tail = "\n    "
+            yield _open_tag(suite) + "\n    " + ET.tostring(properties, encoding="unicode")
+            opened = True
+        if previous is not None:
+            yield previous
+        previous = case
+    if not opened:
+        suite.tail = tail
+        yield ET.tostring(suite, encoding="unicode")
+        return
+    yield previous[:-len("\n    ")] + "\n  </testsuite>" + tail  # type: ignore[index]  # one case at least
+
+
+def _open_tag(element: ET.Element) -> str:
+    """``<tag attributes>`` as ElementTree writes it."""
+    marker = "\ue000"
+    shallow = _element(element.tag, **element.attrib)
+    shallow.text = marker
+    text = ET.tostring(shallow, encoding="unicode")
+    return text[:text.rindex(marker)]
+
+
+class _Parked:
+    """Test cases of suites whose turn has not come, in private temporary files (they name resources)."""
+
+    def __init__(self) -> None:
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
+        self.files: dict[int, Path] = {}
+
+    def __enter__(self) -> _Parked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.folder is not None:
+            self.folder.cleanup()
+
+    def holds(self, position: int) -> bool:
+        return position in self.files
+
+    def park(self, position: int, cases: Iterable[str]) -> None:
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="policycheck-junit-")  # mode 0700
+        path = Path(self.folder.name) / f"suite-{position}"
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
+            for case in cases:
+                handle.write(json.dumps(case) + "\n")
+        self.files[position] = path
+
+    def take(self, position: int) -> Iterator[str]:
+        path = self.files.pop(position, None)
+        if path is None:
+            return
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)
+        path.unlink()
+
+
+def _rule_suite(rule: Rule, counts: dict[str, str], timestamp: str) -> ET.Element:
     source = locate(rule.source)
     suite = _element("testsuite", name=f"{rule.id} {rule.title}", timestamp=timestamp, time="0",
-                     file=source.path, **_counts(findings))
+                     file=source.path, **counts)
     properties = ET.SubElement(suite, "properties")
     for name, value in (("rule", rule.id), ("severity", rule.severity.label), ("pack", rule.pack),
                         ("references", "; ".join(rule.references)), ("remediation", rule.remediation),
                         ("resource-types", ", ".join(rule.resource_types)), ("line", str(rule.line))):
         if value:
             properties.append(_element("property", name=name, value=value))
-    for finding in findings:
-        suite.append(_testcase(finding, rule, source.path))
     return suite
 
 
@@ -106,16 +236,13 @@ def _collection_suite(report: Report, timestamp: str) -> ET.Element:
     return suite
 
 
-def _counts(findings: list[Finding]) -> dict[str, str]:
-    def count(result: Result) -> str:
-        return str(sum(1 for f in findings if f.result is result))
+def _counts(rule_counts: Mapping[tuple[str, str], int], rule_id: str) -> dict[str, str]:
+    """A rule's suite counts from the report's (rule, result) counts of the findings it holds."""
+    def count(result: Result) -> int:
+        return rule_counts.get((rule_id, result.value), 0)
 
-    return {"tests": str(len(findings)), "failures": count(Result.FAIL), "errors": count(Result.ERROR),
-            "skipped": count(Result.WAIVED)}
-
-
-def _totals(suites: list[ET.Element]) -> dict[str, str]:
-    return {key: str(sum(int(s.get(key, "0")) for s in suites)) for key in ("tests", "failures", "errors", "skipped")}
+    return {"tests": str(sum(count(r) for r in Result)), "failures": str(count(Result.FAIL)),
+            "errors": str(count(Result.ERROR)), "skipped": str(count(Result.WAIVED))}
 
 
 def _element(tag: str, **attributes: Any) -> ET.Element:
