@@ -84,10 +84,12 @@ def _merged(reports: list[Report], findings: FindingStore) -> Report:
     """The merged report of ``reports`` (in shard order) around their ``findings``."""
     first = reports[0]
     tally: Counter[tuple[str, str]] = Counter()
+    rule_tally: Counter[tuple[str, str]] = Counter()  # passes a shard left out (--no-passed) included
     resources: Counter[str] = Counter()
     skipped: Counter[tuple[str, str, str, str]] = Counter()
     for r in reports:
         tally.update(r.tally)
+        rule_tally.update(r.rule_tally)
         resources.update(r.resources_by_type)
         skipped.update({(s.rule_id, s.resource_type, s.provider, s.reason): s.resources for s in r.skipped})
     merged = Report(
@@ -99,7 +101,8 @@ def _merged(reports: list[Report], findings: FindingStore) -> Report:
         # every shard lists what all of them could not read; an empty shard of a non-empty run is no problem
         problems=sorted({p for r in reports for p in r.problems
                          if not (EdgeWatch.is_empty_run(p) and resources.total() > 0)}),
-        tally=tally, sources=first.sources, omitted_passes=sum(r.omitted_passes for r in reports),
+        tally=tally, rule_tally=rule_tally, sources=first.sources,
+        omitted_passes=sum(r.omitted_passes for r in reports),
         version=first.version, skipped=[SkippedRule(*key, count) for key, count in sorted(skipped.items())],
     )
     if first.baseline_source is not None:

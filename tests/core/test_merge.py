@@ -49,13 +49,17 @@ def comparable(path: Path) -> dict:
     return document
 
 
+@pytest.mark.parametrize("options", [(), ("--no-passed",)])
 @pytest.mark.parametrize("count", [1, 2, 3, 7])
-def test_merged_shards_equal_the_unsharded_report(cli, setup, tmp_path, count):
-    whole = cli("scan", *setup, "-f", "json=whole.json")
+def test_merged_shards_equal_the_unsharded_report(cli, setup, tmp_path, count, options):
+    """Also without passes in the reports: the per-rule pass counts (coverage) still add up across shards."""
+    whole = cli("scan", *setup, *options, "-f", "json=whole.json")
     assert whole.exit_code == 1, whole.stderr
+    if options:
+        assert json.loads((tmp_path / "whole.json").read_text())["summary"]["by_rule"]["ENC-1"]["pass"] > 0
     shards = []
     for index in range(1, count + 1):
-        result = cli("scan", *setup, "--shard", f"{index}/{count}", "-f", f"json=shard-{index}.json")
+        result = cli("scan", *setup, *options, "--shard", f"{index}/{count}", "-f", f"json=shard-{index}.json")
         assert result.exit_code in (0, 1), result.stderr
         shards.append(f"shard-{index}.json")
     for index, name in enumerate(shards, 1):

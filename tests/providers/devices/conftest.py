@@ -17,10 +17,6 @@ AS_OF = "2026-11-02"
 KEY = b"test-pseudonym-key-0123456789abcdef"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "integration: large inputs, run with POLICYCHECK_INTEGRATION=1")
-
-
 def run(config: dict[str, Any], *, reveal: bool = True, key: bytes = KEY,
         context: ProviderContext | None = None) -> list[Resource]:
     """Collect every device of ``config`` (as_of fixed so ages are stable)."""
