@@ -10,6 +10,7 @@ service account needs ``get`` on ``jobs`` (deploy/kubernetes/rbac.yaml). Standar
 
 from __future__ import annotations
 
+import http.client
 import json
 import ssl
 import urllib.error
@@ -60,15 +61,19 @@ def job_completions(env: Mapping[str, str], timeout: float = TIMEOUT) -> int:
         context = ssl.create_default_context(cafile=str(folder / "ca.crt"))
     except (OSError, ssl.SSLError) as exc:
         raise _fail(f"cannot read the cluster CA {folder / 'ca.crt'} ({exc.strerror or exc}); {_FIX}") from None
+    if any(char in token for char in "\r\n") or not token.isascii():
+        raise _fail(f"{folder / 'token'} is not a bearer token (a line break or non-ASCII characters); {_FIX}")
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     try:
         with urllib.request.urlopen(request, context=context, timeout=timeout) as answer:
-            document = json.loads(answer.read(1_000_001))
+            body = answer.read(1_000_001)
     except urllib.error.HTTPError as exc:
         raise _fail(_http_reason(exc.code, what)) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", None) or type(exc).__name__
         raise _fail(f"cannot reach the Kubernetes API at {base} to read {what} ({reason}); {_FIX}") from None
+    try:
+        document = json.loads(body)
     except ValueError:
         raise _fail(f"the Kubernetes API answered something that is not JSON for {what}; {_FIX}") from None
     return _completions(document, what)

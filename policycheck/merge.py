@@ -45,6 +45,7 @@ AGREEMENTS = (
                                            for w in [*r.waivers_active, *r.waivers_expired])),
     _Agreement("sources", lambda r: r.sources),
     _Agreement("baseline", lambda r: r.baseline_source),
+    _Agreement("fix-by deadlines (sla)", lambda r: sorted(r.sla.items())),
     _Agreement("shard count", lambda r: r.shard.count if r.shard else None),
     _Agreement("partition", lambda r: r.shard.partition if r.shard else None),
 )
@@ -105,6 +106,9 @@ def _merged(reports: list[Report], findings: FindingStore) -> Report:
         omitted_passes=sum(r.omitted_passes for r in reports),
         version=first.version, skipped=[SkippedRule(*key, count) for key, count in sorted(skipped.items())],
     )
+    merged.sla = dict(first.sla)
+    # first-seen days of known findings: each shard knows its own (a finding is in one shard only)
+    merged.first_seen = {fingerprint: day for r in reports for fingerprint, day in r.first_seen.items()}
     if first.baseline_source is not None:
         merged.baseline = set().union(*(r.baseline or set() for r in reports))
         merged.baseline_source = first.baseline_source

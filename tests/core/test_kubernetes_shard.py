@@ -91,6 +91,9 @@ def test_an_index_beyond_the_completions_is_refused(cluster):
     (lambda c, env: c.jobs["policycheck-scan"]["spec"].pop("completionMode"), "is not an Indexed Job"),
     (lambda c, env: c.jobs["policycheck-scan"]["spec"].update(completions=None), "has no spec.completions"),
     (lambda c, env: env.pop("KUBERNETES_SERVICE_HOST"), "KUBERNETES_SERVICE_HOST is unset (not in a pod)"),
+    (lambda c, env: setattr(c, "_serve", lambda handler: handler.wfile.write(b"garbage\r\n\r\n")),
+     "cannot reach the Kubernetes API at https://127.0.0.1:"),  # not HTTP at all: BadStatusLine
+    (lambda c, env: (c.service_account / "token").write_text("ey.first\nsecond-line"), "is not a bearer token"),
 ])
 def test_what_goes_wrong_is_one_line_naming_the_fix(cluster, change, expected):
     env = pod(cluster, 0)

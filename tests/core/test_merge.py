@@ -87,6 +87,32 @@ def test_merge_recomputes_the_baseline_across_shards(cli, setup, tmp_path):
     assert [r["fingerprint"] for r in merged["baseline"]["resolved"]] == ["f" * 32]
 
 
+def test_merge_keeps_first_seen_days_and_fix_by_deadlines(cli, setup, tmp_path):
+    """A baseline from 13 days earlier and --sla high=5: known findings are past their deadline and fail the
+    merged run as they fail the whole one (a merge without the ages and the sla passed)."""
+    earlier = [arg if arg != TODAY else "2025-06-02" for arg in setup]
+    assert cli("scan", *earlier, "-f", "json=old.json").exit_code == 1
+    args = [*setup, "--baseline", "old.json", "--sla", "high=5"]
+    whole = cli("scan", *args, "-f", "json=whole.json")
+    for index in (1, 2, 3):
+        cli("scan", *args, "--shard", f"{index}/3", "-f", f"json=s{index}.json")
+    merged = cli("merge", "s1.json", "s2.json", "s3.json", "-o", "merged.json")
+    assert whole.exit_code == merged.exit_code == 1, merged.stderr
+    document = comparable(tmp_path / "merged.json")
+    assert document == comparable(tmp_path / "whole.json")
+    assert document["run"]["sla"] == {"high": 5}
+    known = [f for f in document["findings"] if f["result"] == "fail" and f["severity"] == "high"]
+    assert known and all(f["first_seen"] == "2025-06-02" and f["deadline"] == "2025-06-07" for f in known)
+
+
+def test_shards_with_different_fix_by_deadlines_are_refused(cli, setup, tmp_path):
+    cli("scan", *setup, "--sla", "high=5", "--shard", "1/2", "-f", "json=s1.json")
+    cli("scan", *setup, "--sla", "high=9", "--shard", "2/2", "-f", "json=s2.json")
+    result = cli("merge", "s1.json", "s2.json", "-o", "merged.json")
+    assert result.exit_code == 2 and "fix-by deadlines (sla) differ from" in result.stderr
+    assert not (tmp_path / "merged.json").exists()
+
+
 @pytest.fixture
 def three_shards(cli, setup):
     for index in (1, 2, 3):
