@@ -9,14 +9,12 @@ others go on; credentials that are rejected or an endpoint that cannot be reache
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from policycheck.errors import CredentialError
-
+from .rest import RestClient
 from .settings import FOLDER
 
 __all__ = ["DEFAULT_ENDPOINT", "FOLDERS_LIST", "PROJECTS_LIST", "Children", "Discovery", "ResourceManager",
@@ -28,9 +26,6 @@ SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
 PROJECTS_LIST = "resourcemanager.projects.list"
 FOLDERS_LIST = "resourcemanager.folders.list"
 #: Answers worth another try (throttling and transient server errors), with exponential backoff.
-RETRIED = frozenset({429, 500, 502, 503, 504})
-FIRST_BACKOFF = 0.5
-MAX_BACKOFF = 8.0
 ACTIVE = "ACTIVE"
 
 
@@ -58,16 +53,13 @@ class Discovery:
     under: dict[str, str] = field(default_factory=dict)  # project id -> the organisation or folder asked for
 
 
-class ResourceManager:
+class ResourceManager(RestClient):
     """Read-only v3 calls through an authorised ``requests`` session (shared by worker threads)."""
 
-    def __init__(self, session: Any, *, endpoint: str | None, timeout: float,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
-        self.session = session
-        self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
-        self.timeout = timeout
-        self.sleep = sleep
-        self.clock = clock
+    service = "Cloud Resource Manager"
+    default_endpoint = DEFAULT_ENDPOINT
+    unread = ParentUnlisted
+    denied_hint = "or it does not exist"
 
     def children(self, parent: str) -> Children:
         """The parent's active projects and active sub-folders; what could not be listed is in ``failures``."""
@@ -91,7 +83,8 @@ class ResourceManager:
         items: list[Any] = []
         params = {"parent": parent}
         while True:
-            page = self._get(f"/v3/{collection}", params, permission, parent)
+            page = self.get(f"/v3/{collection}", params, method=f"{collection}.list", permission=permission,
+                            target=parent)
             found = page.get(collection, [])
             if not isinstance(found, list):
                 raise ParentUnlisted(f"{collection}.list answered '{collection}' that is not a list")
@@ -100,58 +93,6 @@ class ResourceManager:
             if not token:
                 return items
             params = {"parent": parent, "pageToken": str(token)}
-
-    def _get(self, path: str, params: dict[str, str], permission: str, parent: str) -> dict[str, Any]:
-        """One GET, retried on throttling, server errors and dropped connections for up to ``timeout`` seconds."""
-        import requests
-        from google.auth import exceptions as auth_errors
-
-        url = self.endpoint + path
-        started = self.clock()
-        deadline = started + self.timeout
-        backoff = FIRST_BACKOFF
-        while True:
-            remaining = deadline - self.clock()
-            failure: Exception | None = None
-            try:
-                answer = self.session.get(url, params=params, timeout=max(0.1, min(self.timeout, remaining)))
-            except auth_errors.TransportError:
-                raise CredentialError("gcs: cannot reach Google's token endpoint to refresh the credentials") from None
-            except auth_errors.GoogleAuthError:
-                raise CredentialError("gcs: the Google credentials were rejected (expired or revoked?)") from None
-            except requests.RequestException as exc:
-                failure = exc
-            if failure is None and answer.status_code not in RETRIED:
-                return self._read(answer, permission, parent, path)
-            if deadline - self.clock() <= backoff:
-                if failure is not None:  # no answer at all: no parent can be listed either
-                    raise CredentialError(f"gcs: cannot reach Cloud Resource Manager at {self.endpoint} "
-                                          f"({type(failure).__name__})")
-                reason = "throttled" if answer.status_code == 429 else f"answered HTTP {answer.status_code}"
-                raise ParentUnlisted(f"{path.rsplit('/', 1)[-1]}.list {reason} for {self.clock() - started:.1f} s "
-                                     f"(request_timeout {self.timeout:g} s) ({permission})")
-            self.sleep(backoff)
-            backoff = min(MAX_BACKOFF, backoff * 2)
-
-    def _read(self, answer: Any, permission: str, parent: str, path: str) -> dict[str, Any]:
-        method = f"{path.rsplit('/', 1)[-1]}.list"
-        if answer.status_code == 401:
-            raise CredentialError("gcs: the Google credentials were rejected by Cloud Resource Manager "
-                                  "(expired or revoked?)")
-        if answer.status_code == 403:
-            raise ParentUnlisted(f"permission {permission} denied on {parent} (or it does not exist)")
-        if answer.status_code in (400, 404):
-            raise ParentUnlisted(f"{parent} not found ({method} answered HTTP {answer.status_code})")
-        if answer.status_code != 200:
-            raise ParentUnlisted(f"{method} answered HTTP {answer.status_code} ({permission})")
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise ParentUnlisted(f"{method} answered something that is not a JSON object ({permission})")
-        return body
-
 
 def projects_under(api: ResourceManager, parents: Iterable[str], workers: int) -> Discovery:
     """Active projects of ``parents`` and of all their sub-folders; each level's parents are listed concurrently."""

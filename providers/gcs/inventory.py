@@ -13,14 +13,11 @@ credentials that are rejected stop the run (:class:`CredentialError`).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policycheck.errors import CredentialError
-
-from .hierarchy import FIRST_BACKOFF, MAX_BACKOFF, RETRIED
+from .rest import RestClient
 
 __all__ = ["DEFAULT_ENDPOINT", "SCOPE", "SEARCH_POLICIES", "SEARCH_RESOURCES", "CloudAsset", "Held",
            "ScopeUnread", "held"]
@@ -85,16 +82,14 @@ def _json_api_resource(result: Mapping[str, Any], name: str, number: str) -> dic
     return None
 
 
-class CloudAsset:
+class CloudAsset(RestClient):
     """Read-only v1 searches through an authorised ``requests`` session (shared by worker threads)."""
 
-    def __init__(self, session: Any, *, endpoint: str | None, timeout: float,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
-        self.session = session
-        self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
-        self.timeout = timeout
-        self.sleep = sleep
-        self.clock = clock
+    service = "Cloud Asset Inventory"
+    default_endpoint = DEFAULT_ENDPOINT
+    unread = ScopeUnread
+    denied_hint = "or the Cloud Asset API is not enabled"
+    unreachable_stops_run = False  # with auto the live API answers instead; with inventory, a problem
 
     def buckets(self, scope: str) -> list[Held]:
         """Every bucket the scope holds, with its JSON API resource where the result carries one."""
@@ -119,7 +114,7 @@ class CloudAsset:
         items: list[Any] = []
         params = {"assetTypes": ASSET_TYPE, "pageSize": str(PAGE_SIZE), **extra}
         while True:
-            page = self._get(f"/v1/{scope}:{method}", params, permission, scope, method)
+            page = self.get(f"/v1/{scope}:{method}", params, method=method, permission=permission, target=scope)
             found = page.get("results", [])
             if not isinstance(found, list):
                 raise ScopeUnread(f"{method} answered 'results' that is not a list ({permission})")
@@ -128,54 +123,3 @@ class CloudAsset:
             if not token:
                 return items
             params = {**params, "pageToken": str(token)}
-
-    def _get(self, path: str, params: dict[str, str], permission: str, scope: str, method: str) -> dict[str, Any]:
-        """One GET, retried on throttling, server errors and dropped connections for up to ``timeout`` seconds."""
-        import requests
-        from google.auth import exceptions as auth_errors
-
-        started = self.clock()
-        deadline = started + self.timeout
-        backoff = FIRST_BACKOFF
-        while True:
-            remaining = deadline - self.clock()
-            failure: Exception | None = None
-            try:
-                answer = self.session.get(self.endpoint + path, params=params,
-                                          timeout=max(0.1, min(self.timeout, remaining)))
-            except auth_errors.TransportError:
-                raise CredentialError("gcs: cannot reach Google's token endpoint to refresh the credentials") from None
-            except auth_errors.GoogleAuthError:
-                raise CredentialError("gcs: the Google credentials were rejected (expired or revoked?)") from None
-            except requests.RequestException as exc:
-                failure = exc
-            if failure is None and answer.status_code not in RETRIED:
-                return self._read(answer, permission, scope, method)
-            if deadline - self.clock() <= backoff:
-                if failure is not None:  # with auto the live API answers instead; with inventory, a problem
-                    raise ScopeUnread(f"cannot reach Cloud Asset Inventory at {self.endpoint} "
-                                      f"({type(failure).__name__})")
-                reason = "throttled" if answer.status_code == 429 else f"answered HTTP {answer.status_code}"
-                raise ScopeUnread(f"{method} {reason} for {self.clock() - started:.1f} s "
-                                  f"(request_timeout {self.timeout:g} s) ({permission})")
-            self.sleep(backoff)
-            backoff = min(MAX_BACKOFF, backoff * 2)
-
-    @staticmethod
-    def _read(answer: Any, permission: str, scope: str, method: str) -> dict[str, Any]:
-        if answer.status_code == 401:
-            raise CredentialError("gcs: the Google credentials were rejected by Cloud Asset Inventory "
-                                  "(expired or revoked?)")
-        if answer.status_code == 403:
-            raise ScopeUnread(f"permission {permission} denied on {scope} (or the Cloud Asset API is not enabled)")
-        if answer.status_code in (400, 404):
-            raise ScopeUnread(f"{scope} not found ({method} answered HTTP {answer.status_code})")
-        if answer.status_code != 200:
-            raise ScopeUnread(f"{method} answered HTTP {answer.status_code} ({permission})")
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise ScopeUnread(f"{method} answered something that is not a JSON object ({permission})")
-        return body
